@@ -1,0 +1,33 @@
+"Every config validates each field with a one-line error naming the field, the value and what is allowed."
+import json
+import pytest
+from loss_landscape.utils.configs import (ConnectivityConfig, DatasetConfig, ExperimentConfig, HessianConfig, InterpolationConfig,
+                                          ModelConfig, PCAConfig, SharpnessConfig, SliceConfig, TrainingConfig)
+
+INVALID = [
+    (DatasetConfig, "name", "spirals"), (DatasetConfig, "n_train", 0), (DatasetConfig, "n_test", -1), (DatasetConfig, "noise", -0.1),
+    (DatasetConfig, "n_clusters", 5), (ModelConfig, "hidden_sizes", (10, 0)), (ModelConfig, "activation", "sigmoid"),
+    (ModelConfig, "num_classes", 1), (TrainingConfig, "optimizer", "rmsprop"), (TrainingConfig, "learning_rate", 0.0),
+    (TrainingConfig, "momentum", 1.0), (TrainingConfig, "batch_size", 0), (TrainingConfig, "epochs", 0),
+    (TrainingConfig, "lr_gamma", 0.0), (TrainingConfig, "loss", "hinge"), (TrainingConfig, "device", "tpu"),
+    (TrainingConfig, "checkpoint_every", -1), (TrainingConfig, "track_sharpness_every", -2),
+    (InterpolationConfig, "n_points", 1), (InterpolationConfig, "normalization", "filter"), (SliceConfig, "delta", 0.0),
+    (SliceConfig, "resolution_2d", 1), (SliceConfig, "normalization", "global"), (SliceConfig, "bias", "random"),
+    (HessianConfig, "top_k", 0), (HessianConfig, "n_probes", 0), (HessianConfig, "method", "arnoldi"),
+    (SharpnessConfig, "epsilons", (-0.1,)), (SharpnessConfig, "n_samples", 0), (PCAConfig, "resolution", 1),
+    (ConnectivityConfig, "bezier_steps", -1), (ExperimentConfig, "archs", ("huge",)), (ExperimentConfig, "seeds", ()),
+]
+
+
+@pytest.mark.parametrize("cls,name,value", INVALID)
+def test_validation_error_names_field_value_and_allowed(cls, name, value):
+    with pytest.raises(ValueError) as e:
+        cls(**{name: value})
+    msg = str(e.value)
+    assert "\n" not in msg and f"{cls.__name__}.{name}={value!r}" in msg and "expected" in msg
+
+
+@pytest.mark.parametrize("cfg", [DatasetConfig(name="gaussians", n_clusters=4), ModelConfig(hidden_sizes=()), TrainingConfig(optimizer="gd"),
+                                 SharpnessConfig(epsilons=(0.0, 0.25)), ExperimentConfig(learning_rate=0.3)])
+def test_json_round_trip_is_exact(cfg):
+    assert type(cfg).from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
