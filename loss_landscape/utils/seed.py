@@ -5,12 +5,12 @@
 # %% auto #0
 __all__ = ['set_global_seed']
 
-# %% ../../nbs/00b_seed.ipynb #0e9e1398
+# %% ../../nbs/00b_seed.ipynb #25740c29
 import os, random
 import numpy as np
 import torch
 
-# %% ../../nbs/00b_seed.ipynb #7c42aaf8
+# %% ../../nbs/00b_seed.ipynb #5af15586
 def set_global_seed(seed: int, # seed for every generator
                     deterministic: bool = True, # also ask PyTorch for deterministic kernels
                    ):
