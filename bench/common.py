@@ -1,0 +1,31 @@
+"Helpers shared by the benchmarks: timing, machine description, and the results file."
+import datetime, os, platform, re, subprocess, time
+from pathlib import Path
+import torch
+
+RESULTS = Path(__file__).with_name("RESULTS.md")
+
+
+def best_time(fn, repeat: int = 3) -> float:
+    "Best wall time of `repeat` calls, in seconds (after one warm-up call)."
+    fn()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter(); fn(); times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def machine() -> str:
+    cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), platform.processor())
+    return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}"
+
+
+def record(section: str, body: str):
+    "Replace (or add) `## section` in bench/RESULTS.md with `body`, stamped with the date and machine."
+    stamp = f"{datetime.date.today().isoformat()}, {machine()}"
+    block = f"## {section}\n\n_{stamp}_\n\n{body.strip()}\n"
+    text = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n\nEach section is written by the script it names; ratios are measured side by side in one run.\n"
+    pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _: block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
+    RESULTS.write_text(text.rstrip() + "\n")
+    print(block)
