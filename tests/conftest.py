@@ -26,3 +26,39 @@ def smoke_experiments(tmp_path_factory):
     done = cli("train", "--preset", "smoke", "--output-root", root)
     assert done.returncode == 0, done.stderr
     return root
+
+
+@pytest.fixture(scope="session")
+def smoke_pipeline(tmp_path_factory):
+    "train -> probe -> report -> site on the smoke preset, once per session (read-only for tests)."
+    root = tmp_path_factory.mktemp("pipeline") / "reports"
+    done = cli("all", "--preset", "smoke", "--root", root)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    return root
+
+
+def result_numbers(root) -> dict:
+    "Relative path -> parsed content of every JSON and NPZ result under `root`."
+    import json
+    import numpy as np
+    out = {}
+    for p in sorted(Path(root).rglob("*")):
+        if p.suffix == ".json": out[str(p.relative_to(root))] = json.loads(p.read_text())
+        elif p.suffix == ".npz":
+            with np.load(p) as z: out[str(p.relative_to(root))] = {k: z[k].tolist() for k in z.files}
+    return out
+
+
+def assert_close(a, b, path="", rtol=1e-6, atol=1e-9):
+    "Recursive comparison of JSON-like values with a numeric tolerance."
+    import math
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), f"{path}: keys differ"
+        for k in a: assert_close(a[k], b[k], f"{path}/{k}", rtol, atol)
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), f"{path}: lengths differ"
+        for i, (x, y) in enumerate(zip(a, b)): assert_close(x, y, f"{path}[{i}]", rtol, atol)
+    elif isinstance(a, float) or isinstance(b, float):
+        assert a is not None and b is not None and (math.isclose(a, b, rel_tol=rtol, abs_tol=atol) or (math.isnan(a) and math.isnan(b))), f"{path}: {a} != {b}"
+    else:
+        assert a == b, f"{path}: {a!r} != {b!r}"

@@ -1,0 +1,87 @@
+"The probe command: backends agree, a killed run resumes to the same files, bad checkpoints fail alone."
+import json, shutil, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+from conftest import ROOT, assert_close, cli, result_numbers
+
+SMOKE = ["--preset", "smoke"]
+
+
+def probe(experiments, figures, *extra):
+    return cli("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, "--reports-root", figures.parent / "studies", *extra)
+
+
+def test_pipeline_layout(smoke_pipeline):
+    run = smoke_pipeline / "figures/dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0"
+    expected = ["hessian/density.png", "hessian/spectrum.json", "hessian/spectrum.png", "interpolation/interpolation.json",
+                "interpolation/interpolation.png", "sharpness/sharpness.json", "sharpness/sharpness.png", "slices/slice_1d.json",
+                "slices/slice_1d.png", "slices/surface_2d.json", "slices/surface_2d.npz", "slices/surface_2d_3d.png", "slices/surface_2d_contour.png"]
+    assert sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file()) == expected
+    spectrum = json.loads((run / "hessian/spectrum.json").read_text())
+    assert {"top_eigenvalues", "residuals", "min_eigenvalue", "trace", "density", "hvp_count", "settings"} <= spectrum.keys()
+    assert {"mean", "stderr", "probes"} <= spectrum["trace"].keys() and {"grid", "values"} <= spectrum["density"].keys()
+    surface = json.loads((run / "slices/surface_2d.json").read_text())
+    assert abs(surface["cosine"]) < 1e-6 and surface["seed"] == 0 and surface["normalization"] == "filter"
+    group = run.parent
+    connectivity = json.loads((group / "connectivity/connectivity.json").read_text())
+    assert len(connectivity["pairs"]) == 1 and {"naive", "aligned", "bezier"} <= connectivity["pairs"][0]["barriers"].keys()
+    assert (group / "pca/pca_surface.png").is_file() and "explained_variance" in json.loads((group / "pca/pca.json").read_text())
+
+
+@pytest.mark.slow
+def test_backends_give_the_same_results(smoke_pipeline, tmp_path):
+    "In-process, local workers, a Dask LocalCluster and the papermill engine: same numbers, same files."
+    reference = result_numbers(smoke_pipeline / "figures")
+    for name, extra in [("workers", ["--workers", "2"]), ("dask", ["--dask-local", "2"]), ("papermill", ["--engine", "papermill"])]:
+        experiments, figures = tmp_path / name / "experiments", tmp_path / name / "figures"
+        trained = cli("train", *SMOKE, "--output-root", experiments, *extra)
+        assert trained.returncode == 0, trained.stderr[-2000:]
+        probed = probe(experiments, figures, *extra)
+        assert probed.returncode == 0, probed.stderr[-2000:]
+        assert_close(result_numbers(experiments), result_numbers(smoke_pipeline / "experiments"), name)
+        got = result_numbers(figures)
+        assert got.keys() == reference.keys(), name
+        assert_close(got, reference, name)
+        files = lambda root: sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and p.suffix != ".ipynb")
+        assert files(figures) == files(smoke_pipeline / "figures")
+    papermill_run = tmp_path / "papermill/experiments/dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0"
+    assert (papermill_run / "train.ipynb").is_file()
+    assert (tmp_path / "papermill/figures/dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0/probe.ipynb").is_file()
+
+
+@pytest.mark.slow
+def test_killed_probe_resumes_to_the_same_files(smoke_pipeline, tmp_path):
+    "SIGKILL the probe command at several points; the rerun's files equal an uninterrupted run's and no temp file remains."
+    experiments = smoke_pipeline / "experiments"
+    figures = tmp_path / "figures"
+    args = [sys.executable, "-c", "from loss_landscape.cli import main; main()", "probe", *SMOKE, "--experiments-root", str(experiments),
+            "--figures-root", str(figures), "--reports-root", str(tmp_path / "studies")]
+    for delay in (2.0, 3.5, 5.0):
+        proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL); proc.wait()
+    assert figures.exists() and not (figures / "dataset=moons/arch=shallow-small/act=relu/opt=sgd/pca/pca_surface.png").exists(), \
+        "the kills came too late to interrupt anything"
+    rerun = probe(experiments, figures)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    assert_close(result_numbers(figures), result_numbers(smoke_pipeline / "figures"))
+    assert sorted(p.name for p in figures.rglob("*.png")) == sorted(p.name for p in (smoke_pipeline / "figures").rglob("*.png"))
+    assert not [p for p in figures.rglob("*") if p.name.endswith(".tmp")]
+
+
+def test_bad_checkpoints_fail_alone(smoke_pipeline, tmp_path):
+    experiments = tmp_path / "experiments"
+    shutil.copytree(smoke_pipeline / "experiments", experiments)
+    truncated = experiments / "dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0/checkpoints/final_epoch6.pt"
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    foreign_run = experiments / "dataset=moons/arch=shallow-small/act=relu/opt=adam/seed=1"
+    other = cli("train", *SMOKE, "--archs", "medium", "--seeds", "1", "--optimizers", "adam", "--output-root", tmp_path / "other")
+    assert other.returncode == 0
+    foreign = foreign_run / "checkpoints/final_epoch6.pt"
+    shutil.copyfile(tmp_path / "other/dataset=moons/arch=medium/act=relu/opt=adam/seed=1/checkpoints/final_epoch6.pt", foreign)
+    out = probe(experiments, tmp_path / "figures")
+    assert out.returncode == 1
+    assert f"unreadable checkpoint {truncated}" in out.stderr
+    assert f"checkpoint {foreign} does not match the architecture" in out.stderr
+    done = sorted(p.parents[1].name for p in (tmp_path / "figures").rglob("hessian/spectrum.json"))
+    assert done == ["seed=0", "seed=1"]  # the two intact runs
