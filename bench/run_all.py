@@ -1,0 +1,8 @@
+"Run every benchmark in turn; each one writes its section of bench/RESULTS.md."
+import subprocess, sys
+from pathlib import Path
+
+HERE = Path(__file__).parent
+for script in ["bench_surface.py", "bench_hessian.py", "bench_connectivity.py", "bench_tracking.py", "bench_train.py", "bench_pipeline.py"]:
+    print(f"== {script}", flush=True)
+    subprocess.run([sys.executable, str(HERE / script)], check=True)
