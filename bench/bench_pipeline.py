@@ -2,31 +2,22 @@
 
 Run: .venv/bin/python bench/bench_pipeline.py
 """
-import subprocess, sys, tempfile, time
+import sys, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import record
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed(*args) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "from loss_landscape.cli import main; main()", *map(str, args)], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+from common import record, timed_cli
 
 
 def main():
     rows = ["| what | workers | wall s |", "|---|---|---|"]
     with tempfile.TemporaryDirectory() as tmp:
-        rows.append(f"| `loss-landscape all --preset quick` (train, probe, report, site) | 1 | {timed('all', '--preset', 'quick', '--root', Path(tmp) / 'quick'):.1f} |")
+        rows.append(f"| `loss-landscape all --preset quick` (train, probe, report, site) | 1 | {timed_cli('all', '--preset', 'quick', '--root', Path(tmp) / 'quick'):.1f} |")
         print(rows[-1], flush=True)
         experiments = Path(tmp) / "full/experiments"
-        timed("train", "--preset", "full", "--workers", "2", "--output-root", experiments)
+        timed_cli("train", "--preset", "full", "--workers", "2", "--output-root", experiments)
         for workers in (1, 2):
             figures = Path(tmp) / f"full/figures{workers}"
-            seconds = timed("probe", "--preset", "quick", "--workers", workers, "--experiments-root", experiments, "--figures-root", figures,
+            seconds = timed_cli("probe", "--preset", "quick", "--workers", workers, "--experiments-root", experiments, "--figures-root", figures,
                             "--reports-root", Path(tmp) / f"full/reports{workers}")
             rows.append(f"| probing the full moons matrix (90 runs, 30 groups; quick probe sizes) | {workers} | {seconds:.1f} |")
             print(rows[-1], flush=True)

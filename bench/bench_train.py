@@ -3,19 +3,10 @@ with 1 and 2 local workers, through the real command line.
 
 Run: .venv/bin/python bench/bench_train.py
 """
-import subprocess, sys, tempfile, time
+import sys, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
-from common import record
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def timed_cli(*args) -> float:
-    start = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "loss_landscape.experiments.run_full_matrix", *map(str, args)], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - start
+from common import record, timed_cli
 
 
 def main():
@@ -23,7 +14,7 @@ def main():
     for preset, runs in [("quick", 16), ("full", 90)]:
         for workers in (1, 2):
             with tempfile.TemporaryDirectory() as tmp:
-                seconds = timed_cli("--preset", preset, "--workers", workers, "--output-root", Path(tmp) / "experiments")
+                seconds = timed_cli("train", "--preset", preset, "--workers", workers, "--output-root", Path(tmp) / "experiments")
                 accuracy = min_train_accuracy(Path(tmp) / "experiments")
             rows.append(f"| {preset} (min final train accuracy {accuracy:.3f}) | {runs} | {workers} | {seconds:.1f} | {runs / seconds:.2f} |")
             print(rows[-1], flush=True)

@@ -1,5 +1,5 @@
 "Helpers shared by the benchmarks: timing, machine description, and the results file."
-import datetime, os, platform, re, subprocess, time
+import datetime, os, platform, re, subprocess, sys, time
 from pathlib import Path
 import torch
 
@@ -29,3 +29,14 @@ def record(section: str, body: str):
     text = pattern.sub(lambda _: block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
     RESULTS.write_text(text.rstrip() + "\n")
     print(block)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed_cli(*args) -> float:
+    "Wall seconds of `loss-landscape ARGS` in a fresh process (output discarded; a failure raises)."
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "from loss_landscape.cli import main; main()", *map(str, args)], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start

@@ -85,3 +85,18 @@ def test_bad_checkpoints_fail_alone(smoke_pipeline, tmp_path):
     assert f"checkpoint {foreign} does not match the architecture" in out.stderr
     done = sorted(p.parents[1].name for p in (tmp_path / "figures").rglob("hessian/spectrum.json"))
     assert done == ["seed=0", "seed=1"]  # the two intact runs
+
+
+def test_group_of_one_seed_and_a_missing_trajectory_checkpoint(tmp_path):
+    experiments = tmp_path / "experiments"
+    assert cli("train", *SMOKE, "--seeds", "0", "--output-root", experiments).returncode == 0
+    lost = experiments / "dataset=moons/arch=shallow-small/act=relu/opt=adam/seed=0/checkpoints/epoch2.pt"
+    lost.unlink()
+    out = probe(experiments, tmp_path / "figures")
+    assert out.returncode == 1
+    assert "is missing trajectory checkpoint(s) epoch2.pt" in out.stderr and str(lost.parents[1]) in out.stderr
+    sgd = tmp_path / "figures/dataset=moons/arch=shallow-small/act=relu/opt=sgd"
+    assert "connectivity skipped" in out.stdout
+    assert "at least 2 are needed" in json.loads((sgd / "connectivity/connectivity.json").read_text())["skipped"]
+    assert (sgd / "pca/pca_surface.png").is_file()
+    assert json.loads((sgd / "pca/pca.json").read_text())["paths"].keys() == {"seed=0"}
