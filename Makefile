@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The CPU build of PyTorch; an open range would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: setup demo test test-fast check-clean lab bench clean-reports
+.PHONY: setup demo test test-fast check-clean lab bench chapters clean-reports
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lab: setup
 
 bench: setup
 	$(BIN)/python bench/run_all.py
+
+# The chapters are stored with their outputs so that the site shows their figures: re-execute after editing.
+chapters: setup
+	$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=900 --ExecutePreprocessor.kernel_name=python3 nbs/index.ipynb nbs/[0-9]*.ipynb
+	$(BIN)/nbdev-clean
 
 clean-reports:
 	find reports -mindepth 1 ! -name .gitkeep -delete
