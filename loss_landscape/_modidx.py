@@ -364,6 +364,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                               'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.granulated_tau': ( 'reports.html#granulated_tau',
                                                                                                      'loss_landscape/reports/markdown.py'),
+                                                 'loss_landscape.reports.markdown.group_of': ( 'reports.html#group_of',
+                                                                                               'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.kendall': ( 'reports.html#kendall',
                                                                                               'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.main': ( 'reports.html#main',
