@@ -11,6 +11,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                               'loss_landscape.data.datasets.Dataset.splits': ( 'data.html#dataset.splits',
                                                                                                'loss_landscape/data/datasets.py'),
                                               'loss_landscape.data.datasets._draw': ('data.html#_draw', 'loss_landscape/data/datasets.py'),
+                                              'loss_landscape.data.datasets.corrupt_labels': ( 'data.html#corrupt_labels',
+                                                                                               'loss_landscape/data/datasets.py'),
                                               'loss_landscape.data.datasets.make_dataset': ( 'data.html#make_dataset',
                                                                                              'loss_landscape/data/datasets.py'),
                                               'loss_landscape.data.datasets.make_xor': ( 'data.html#make_xor',

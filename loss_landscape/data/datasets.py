@@ -11,7 +11,7 @@ from sklearn.datasets import make_blobs, make_circles, make_moons
 from ..utils.configs import DatasetConfig
 
 # %% auto #0
-__all__ = ['Dataset', 'make_xor', 'make_dataset']
+__all__ = ['Dataset', 'make_xor', 'corrupt_labels', 'make_dataset']
 
 # %% ../../nbs/01_data.ipynb #9080bc06
 class Dataset(NamedTuple):
@@ -45,11 +45,25 @@ def _draw(config: DatasetConfig, n: int, seed: int):
                               np.sin(2 * np.pi * np.arange(config.n_clusters) / config.n_clusters)], 1)
     return make_blobs(n, centers=centers, cluster_std=1.0 + config.noise, random_state=seed)
 
+# %% ../../nbs/01_data.ipynb #77d48da5
+def corrupt_labels(y: np.ndarray, # integer labels
+                   fraction: float, # share of labels to replace, in [0, 1)
+                   num_classes: int,
+                   seed: int,
+                  ) -> np.ndarray:
+    "A copy of `y` in which `round(fraction * len(y))` labels, chosen at random, are replaced by another class drawn uniformly."
+    rng = np.random.default_rng(seed)
+    y = y.copy()
+    flipped = rng.choice(len(y), round(fraction * len(y)), replace=False)
+    y[flipped] = (y[flipped] + rng.integers(1, num_classes, len(flipped))) % num_classes
+    return y
+
 # %% ../../nbs/01_data.ipynb #2f1e3fb9
 def make_dataset(config: DatasetConfig) -> Dataset:
     "Draw both splits for `config` and standardize them with the training statistics."
-    train_seed, test_seed = np.random.SeedSequence(config.seed).generate_state(2)
+    train_seed, test_seed, label_seed = np.random.SeedSequence(config.seed).generate_state(3)
     x_train, y_train = _draw(config, config.n_train, int(train_seed))
+    if config.label_noise: y_train = corrupt_labels(y_train, config.label_noise, config.num_classes, int(label_seed))
     x_test, y_test = _draw(config, config.n_test, int(test_seed))
     mean, std = x_train.mean(0), x_train.std(0)
     as_x = lambda x: torch.as_tensor((x - mean) / std, dtype=torch.float32)

@@ -85,12 +85,14 @@ class DatasetConfig(ConfigBase):
     noise: float = 0.2  # input noise (standard deviation)
     n_clusters: int = 3  # Gaussian clusters (= classes), 2 to 4; ignored by the other datasets
     seed: int = 0  # seed of the data generator
+    label_noise: float = 0.0  # fraction of training labels replaced by another class (the test labels stay clean)
 
     def __post_init__(self):
         check_choice(self, "name", DATASETS)
         check_positive(self, "n_train", "n_test")
         check_nonnegative(self, "noise", "seed")
         check(2 <= self.n_clusters <= 4, self, "n_clusters", "an integer from 2 to 4")
+        check(0 <= self.label_noise < 1, self, "label_noise", "a fraction in [0, 1)")
 
     @property
     def num_classes(self) -> int: return self.n_clusters if self.name == "gaussians" else 2
