@@ -51,6 +51,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                              'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel.call_task': ( 'parallel.html#call_task',
                                                                                                         'loss_landscape/experiments/parallel.py'),
+                                                     'loss_landscape.experiments.parallel.dask_setup': ( 'parallel.html#dask_setup',
+                                                                                                         'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel.die_with_parent': ( 'parallel.html#die_with_parent',
                                                                                                               'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel.execute_template': ( 'parallel.html#execute_template',

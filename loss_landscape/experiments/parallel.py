@@ -15,7 +15,7 @@ from ..utils.arguments import CommandError, error_line
 
 # %% auto #0
 __all__ = ['PATH_KEYS', 'PR_SET_PDEATHSIG', 'TEMPLATES', 'TaskFailure', 'call_task', 'absolute_paths', 'die_with_parent',
-           'run_tasks', 'failed_notebook', 'execute_template']
+           'run_tasks', 'dask_setup', 'failed_notebook', 'execute_template']
 
 # %% ../../nbs/11a_parallel.ipynb #31df315c
 @dataclass(frozen=True)
@@ -163,13 +163,17 @@ def _dask_results(client, futures, tasks, address, timeout, desc, progress) -> l
                                    f"{len(tasks)} tasks had finished (their files are kept); run the command again for the rest")
     return [results[i] for i in range(len(tasks))]
 
+def dask_setup(worker):
+    "Dask's preload hook, run in each worker of our `LocalCluster`: Ctrl-C is left to the client, which stops the cluster."
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
 def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress, timeout):
     import dask
     from distributed import Client, LocalCluster
     timeout = timeout or dask.utils.parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
     with _quiet_logging():
         cluster = None if dask_scheduler else LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
-                                                           dashboard_address=None, silence_logs=logging.CRITICAL)
+                                                           dashboard_address=None, silence_logs=logging.CRITICAL, preload=["loss_landscape.experiments.parallel"])
         address = dask_scheduler or cluster.scheduler_address
         try:
             try: client = Client(address, timeout=timeout)
