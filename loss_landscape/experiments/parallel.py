@@ -209,12 +209,15 @@ def execute_template(name: str, # file name in `nbs/templates/`
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*does not end in.*")  # the temporary name ends in .tmp
             papermill.execute_notebook(str(template), str(tmp), parameters={k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in parameters.items()},
-                                       kernel_name="python3", progress_bar=False, log_output=False,
+                                       kernel_name="python3", progress_bar=False, log_output=False, start_timeout=600,
                                        extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except papermill.PapermillExecutionError as e:
         os.replace(tmp, failed_notebook(output))
         raise CommandError(f"{name} failed at In [{e.exec_count}]: {e.ename}: {error_line(Exception(e.evalue))} "
                            f"(notebook kept: {failed_notebook(output)})") from None
+    except RuntimeError as e:  # the kernel did not start, or died: nbclient's errors, not the notebook's
+        tmp.unlink(missing_ok=True)
+        raise CommandError(f"{name}: the notebook's kernel failed: {type(e).__name__}: {error_line(e)}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
