@@ -67,10 +67,10 @@ def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress):
         if cluster is not None: cluster.close()
 
 # %% ../../nbs/11a_parallel.ipynb #be4153d1
-import loss_landscape
-TEMPLATES = Path(loss_landscape.__file__).resolve().parents[1] / "nbs" / "templates"
+from importlib.resources import files
+TEMPLATES = Path(str(files("loss_landscape.templates")))  # package data: `nbs/templates/` in the source, installed with the package
 
-def execute_template(name: str, # file name in `nbs/templates/`
+def execute_template(name: str, # file name in `TEMPLATES`
                      output, # where the executed notebook goes
                      parameters: dict, # values for the cell tagged `parameters`
                     ) -> Path:
@@ -78,6 +78,6 @@ def execute_template(name: str, # file name in `nbs/templates/`
     import nbformat, papermill
     from loss_landscape.utils.io import atomic_write
     template = TEMPLATES / name
-    if not template.is_file(): raise FileNotFoundError(f"papermill template missing: {template} (the papermill engine needs a source checkout)")
+    if not template.is_file(): raise FileNotFoundError(f"papermill template missing: {template} (the package was installed without its templates)")
     nb = papermill.execute_notebook(str(template), None, parameters=parameters, kernel_name="python3", progress_bar=False, log_output=False)
     return atomic_write(output, lambda f: f.write(nbformat.writes(nb).encode()))

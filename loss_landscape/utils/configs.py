@@ -4,14 +4,14 @@
 
 # %% ../../nbs/00_configs.ipynb #31511e69
 from __future__ import annotations
-import dataclasses
+import dataclasses, math, re
 from dataclasses import dataclass, field, fields
 
 # %% auto #0
 __all__ = ['DATASETS', 'ARCHITECTURES', 'ACTIVATIONS', 'OPTIMIZERS', 'LOSSES', 'DEVICES', 'DIRECTION_NORMS', 'BIAS_DIRECTIONS',
-           'DEFAULT_LEARNING_RATES', 'check', 'check_choice', 'check_positive', 'check_nonnegative', 'ConfigBase',
-           'DatasetConfig', 'ModelConfig', 'TrainingConfig', 'InterpolationConfig', 'SliceConfig', 'HessianConfig',
-           'SharpnessConfig', 'PCAConfig', 'ConnectivityConfig', 'ExperimentConfig']
+           'DEFAULT_LEARNING_RATES', 'PRESETS', 'REFERENCE', 'check', 'check_choice', 'check_positive',
+           'check_nonnegative', 'ConfigBase', 'DatasetConfig', 'ModelConfig', 'TrainingConfig', 'InterpolationConfig',
+           'SliceConfig', 'HessianConfig', 'SharpnessConfig', 'PCAConfig', 'ConnectivityConfig', 'ExperimentConfig']
 
 # %% ../../nbs/00_configs.ipynb #e98f064e
 DATASETS = ("moons", "circles", "gaussians", "xor")
@@ -23,6 +23,8 @@ DEVICES = ("auto", "cpu", "cuda")
 DIRECTION_NORMS = ("filter", "layer", "none")
 BIAS_DIRECTIONS = ("zero", "layer")
 DEFAULT_LEARNING_RATES = {"sgd": 0.05, "adam": 0.01, "gd": 0.5}  # per optimizer; every variant reaches >= 95% train accuracy on moons
+PRESETS = ("smoke", "quick", "full")  # sizes of a sweep and of its probes: seconds (tests), minutes (the demo), SPEC's matrix
+REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")  # `module:function`, how your own model and data are named
 
 # %% ../../nbs/00_configs.ipynb #33249c6c
 def check(ok: bool, # the condition that must hold
@@ -121,17 +123,17 @@ class ModelConfig(ConfigBase):
 class TrainingConfig(ConfigBase):
     "How one model is trained."
     optimizer: str = "sgd"  # `sgd` (with momentum), `adam`, or `gd` (full-batch gradient descent)
-    learning_rate: float = 0.05
+    learning_rate: float | None = None  # None: the optimizer's default in `DEFAULT_LEARNING_RATES`; a number always wins
     momentum: float = 0.9  # SGD only
-    batch_size: int = 64  # ignored by `gd`
-    epochs: int = 80
+    batch_size: int = 64  # minibatch size; ignored by `gd`
+    epochs: int = 80  # passes over the training set
     lr_step_size: int = 40  # StepLR: epochs between decays
     lr_gamma: float = 0.5  # StepLR: decay factor
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0  # L2 penalty added by the optimizer
     checkpoint_every: int = 10  # epochs between trajectory checkpoints; 0 keeps only init and final
     loss: str = "cross_entropy"  # or `mse` on one-hot targets
     seed: int = 0  # model initialization and minibatch order
-    device: str = "cpu"  # `auto`, `cpu` or `cuda`
+    device: str = "auto"  # `auto` (CUDA when available), `cpu` or `cuda`
     track_sharpness_every: int = 0  # epochs between top-Hessian-eigenvalue measurements; 0 = off
     sharpness_subset: int = 128  # training points used for tracked sharpness (the cost is linear in it)
 
@@ -139,10 +141,16 @@ class TrainingConfig(ConfigBase):
         check_choice(self, "optimizer", OPTIMIZERS)
         check_choice(self, "loss", LOSSES)
         check_choice(self, "device", DEVICES)
-        check_positive(self, "learning_rate", "batch_size", "epochs", "lr_step_size", "sharpness_subset")
+        check(self.learning_rate is None or 0 < self.learning_rate < math.inf, self, "learning_rate", "None or a finite value > 0")
+        check_positive(self, "batch_size", "epochs", "lr_step_size", "sharpness_subset")
         check(0 <= self.momentum < 1, self, "momentum", "a value in [0, 1)")
         check(0 < self.lr_gamma <= 1, self, "lr_gamma", "a value in (0, 1]")
         check_nonnegative(self, "weight_decay", "checkpoint_every", "seed", "track_sharpness_every")
+
+    def resolved(self) -> TrainingConfig:
+        "This config with a number for `learning_rate`: the one given, else the optimizer's default."
+        if self.learning_rate is not None: return self
+        return self.replace(learning_rate=DEFAULT_LEARNING_RATES[self.optimizer])
 
 # %% ../../nbs/00_configs.ipynb #2e8a4e75
 @dataclass(frozen=True)
@@ -241,18 +249,20 @@ class ConnectivityConfig(ConfigBase):
 @dataclass(frozen=True)
 class ExperimentConfig(ConfigBase):
     "A sweep: datasets x architectures x activations x optimizers x seeds."
-    datasets: tuple = ("moons",)
-    archs: tuple = ARCHITECTURES
-    activations: tuple = ACTIVATIONS
-    optimizers: tuple = ("sgd", "adam")
-    seeds: tuple = (0, 1, 2)
-    data: DatasetConfig = field(default_factory=DatasetConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
-    learning_rate: float | None = None  # overrides every optimizer's default
+    datasets: tuple = ("moons",)  # built-in datasets, a subset of `DATASETS`
+    archs: tuple = ARCHITECTURES  # architecture variants, a subset of `ARCHITECTURES`
+    activations: tuple = ACTIVATIONS  # a subset of `ACTIVATIONS`
+    optimizers: tuple = ("sgd", "adam")  # a subset of `OPTIMIZERS`
+    seeds: tuple = (0, 1, 2)  # one run per seed (model initialization and minibatch order)
+    data: DatasetConfig = field(default_factory=DatasetConfig)  # sizes and noise of the built-in datasets
+    training: TrainingConfig = field(default_factory=TrainingConfig)  # shared by every run; optimizer and seed come from the axes
+    model_factory: str = ""  # your own model as `module:function`; replaces archs x activations
+    dataset_factory: str = ""  # your own data as `module:function`; replaces datasets
     _nested = {"data": DatasetConfig, "training": TrainingConfig}
 
     def __post_init__(self):
         for name, allowed in [("datasets", DATASETS), ("archs", ARCHITECTURES), ("activations", ACTIVATIONS), ("optimizers", OPTIMIZERS)]:
             check(len(getattr(self, name)) > 0 and set(getattr(self, name)) <= set(allowed), self, name, "a non-empty subset of: " + ", ".join(allowed))
         check(len(self.seeds) > 0 and all(isinstance(s, int) and s >= 0 for s in self.seeds), self, "seeds", "a non-empty tuple of integers >= 0")
-        check(self.learning_rate is None or self.learning_rate > 0, self, "learning_rate", "None or a value > 0")
+        for name in ("model_factory", "dataset_factory"):
+            check(not getattr(self, name) or REFERENCE.fullmatch(getattr(self, name)), self, name, "'' or module:function, e.g. mypkg.nets:make_net")
