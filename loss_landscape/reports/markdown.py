@@ -13,18 +13,27 @@ from .. import registry, runs
 from ..utils.io import atomic_write
 
 # %% auto #0
-__all__ = ['PERFORMANCE', 'MEASURES', 'GEOMETRY', 'GROUP_MEASURES', 'AXIS_STUDIES', 'TREND_MEASURES', 'TABLE_MEASURES',
-           'FLATNESS', 'collect_runs', 'mean_std', 'distinct', 'group_of', 'study_table', 'describe_trend', 'kendall',
-           'granulated_tau', 'generalization_table', 'study_figures', 'status_lines', 'axis_study',
-           'connectivity_study', 'summary_report', 'write_text', 'generate_summary_report', 'write_studies',
-           'generate_study_reports', 'fully_reported', 'report_command']
+__all__ = ['PERFORMANCE', 'AXIS_STUDIES', 'labels', 'geometry', 'group_measures', 'collect_runs', 'mean_std', 'distinct',
+           'group_of', 'study_table', 'describe_trend', 'kendall', 'granulated_tau', 'generalization_table',
+           'table_measures', 'study_figures', 'status_lines', 'axis_study', 'connectivity_study', 'summary_report',
+           'write_text', 'generate_summary_report', 'write_studies', 'generate_study_reports', 'fully_reported',
+           'report_command']
 
 # %% ../../nbs/14_reports.ipynb #ab76f44a
 PERFORMANCE = {"train_acc": "train accuracy", "test_acc": "test accuracy", "train_loss": "train loss", "test_loss": "test loss",
                "gap": "generalization gap (test - train loss)"}
-MEASURES = PERFORMANCE | {m.column: m.label for m in registry.measures()}  # column -> what it is, in a report's words
-GEOMETRY = [m.column for m in registry.measures()]
-GROUP_MEASURES = tuple(m.column for m in registry.measures("group"))  # one value per group of seeds, shared by its runs
+
+def labels() -> dict[str, str]:
+    "Column -> what it is, in a report's words: the performance measures, then every measure of the registry."
+    return PERFORMANCE | {m.column: m.label for m in registry.measures()}
+
+def geometry() -> list[str]:
+    "The registry's measures, in order: the columns compared with the generalization gap."
+    return [m.column for m in registry.measures()]
+
+def group_measures() -> list[str]:
+    "The measures with one value per group of seeds, shared by its runs."
+    return [m.column for m in registry.measures("group")]
 
 def _probe_columns(probes, folder: Path) -> dict:
     "The measures of `probes` read from `folder`, NaN where a result is missing; which files are missing and which are invalid."
@@ -84,7 +93,7 @@ def group_of(run: str) -> str:
 def study_table(runs: pd.DataFrame, axis: str, measures: list[str]) -> pd.DataFrame:
     "Mean ± std of each measure, one row per value of `axis`, with the number of runs and their learning rates; a group's values count once."
     one_per_group = runs[~runs["run"].map(group_of).duplicated()]
-    table = pd.DataFrame({MEASURES[m]: (one_per_group if m in GROUP_MEASURES else runs).groupby(axis, sort=True)[m].agg(mean_std)
+    table = pd.DataFrame({labels()[m]: (one_per_group if m in group_measures() else runs).groupby(axis, sort=True)[m].agg(mean_std)
                           for m in measures if m in runs})
     if "learning_rate" in runs: table.insert(0, "learning rate", runs.groupby(axis, sort=True)["learning_rate"].agg(distinct))
     table.insert(0, "runs", runs.groupby(axis, sort=True).size())
@@ -95,9 +104,9 @@ def describe_trend(runs: pd.DataFrame, axis: str, measure: str) -> str | None:
     means = runs.groupby(axis, sort=True)[measure].mean().dropna()
     if len(means) < 2: return None
     (lo_key, lo), (hi_key, hi) = (means.index[0], means.iloc[0]), (means.index[-1], means.iloc[-1])
-    if f"{hi:.3g}" == f"{lo:.3g}": return f"The mean {MEASURES[measure]} stays at {lo:.3g} from {axis} {lo_key} to {axis} {hi_key}."
+    if f"{hi:.3g}" == f"{lo:.3g}": return f"The mean {labels()[measure]} stays at {lo:.3g} from {axis} {lo_key} to {axis} {hi_key}."
     direction = "rises" if hi > lo else "falls"
-    return f"The mean {MEASURES[measure]} {direction} from {lo:.3g} ({axis} {lo_key}) to {hi:.3g} ({axis} {hi_key})."
+    return f"The mean {labels()[measure]} {direction} from {lo:.3g} ({axis} {lo_key}) to {hi:.3g} ({axis} {hi_key})."
 
 # %% ../../nbs/14_reports.ipynb #fd178dd2
 def kendall(x, y) -> tuple[float, int]:
@@ -126,14 +135,14 @@ def _sign_tau(x, y) -> float:
 def generalization_table(runs: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
     "Kendall's tau of each geometric measure with the generalization gap: overall, and granulated per axis."
     rows = {}
-    for m in GEOMETRY:  # every measure of the registry
+    for m in geometry():
         if m not in runs or runs[m].isna().all(): continue
         tau, n = kendall(runs[m], runs["gap"])
         row = {"tau (all runs)": f"{tau:.2f} (n={n})" if math.isfinite(tau) else f"n/a (n={n})"}
         for axis in axes:
             g, sets = granulated_tau(runs, m, axis, axes)
             row[f"tau within {axis}"] = f"{g:.2f} ({sets} sets)" if math.isfinite(g) else f"n/a ({sets} sets)"
-        rows[MEASURES[m]] = row
+        rows[labels()[m]] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
 # %% ../../nbs/14_reports.ipynb #72b1e8a3
@@ -143,17 +152,19 @@ AXIS_STUDIES = {
     "activation_study.md": ("activation", "Activation", "Do ReLU, Tanh and GELU networks find different kinds of minima?"),
     "optimizer_study.md": ("optimizer", "Optimizer", "Do SGD with momentum and Adam end in different places?"),
 }
-TREND_MEASURES = ["test_acc", "gap"] + [m.column for m in registry.measures("run")]
-TABLE_MEASURES = list(PERFORMANCE) + GEOMETRY
-FLATNESS = {m.column: m for m in registry.measures() if m.flatter}
+
+def table_measures() -> list[str]:
+    "The columns of a study's table: performance, then the registry's measures."
+    return list(PERFORMANCE) + geometry()
 
 def _sentences(runs, axis) -> list[str]:
-    out = []
-    for m in TREND_MEASURES:
+    "A sentence on the trend of test accuracy, the gap and each measure of one run, with what it says about flatness."
+    flatness, out = {m.column: m for m in registry.measures() if m.flatter}, []
+    for m in ["test_acc", "gap"] + [m.column for m in registry.measures("run")]:
         sentence = m in runs and describe_trend(runs, axis, m)
         if not sentence: continue
-        if m in FLATNESS and "stays" not in sentence:
-            sentence = sentence[:-1] + f": by this measure the last group's minima are {FLATNESS[m].words(rises='rises' in sentence)}."
+        if m in flatness and "stays" not in sentence:
+            sentence = sentence[:-1] + f": by this measure the last group's minima are {flatness[m].words(rises='rises' in sentence)}."
         out.append(sentence)
     return out
 
@@ -198,7 +209,7 @@ def axis_study(runs: pd.DataFrame, axis: str, title: str, question: str, figures
     parts = [f"# {title} study", "", question, ""]
     if done.empty: return "\n".join(parts + ["## Status", ""] + status_lines(runs)) + "\n"
     parts += ["## What the table shows", ""] + [f"- {s}" for s in _sentences(done, axis)] + [""]
-    parts += [f"## Measures by {axis} (mean ± std over runs)", "", study_table(done, axis, TABLE_MEASURES).to_markdown(), ""]
+    parts += [f"## Measures by {axis} (mean ± std over runs)", "", study_table(done, axis, table_measures()).to_markdown(), ""]
     parts += ["## Figures", ""] + _figures(done, axis, figures_root, reports_root) + ["## Status", ""] + status_lines(runs)
     return "\n".join(parts) + "\n"
 
@@ -209,18 +220,18 @@ def connectivity_study(runs: pd.DataFrame, figures_root: Path, reports_root: Pat
              "and does a curved path avoid what a straight one cannot?", ""]
     done = runs[runs.status == "completed"] if not runs.empty else runs
     groups = done.assign(group=done["run"].map(group_of)) if not done.empty else done
-    if groups.empty or groups[list(GROUP_MEASURES)].isna().all().all():
+    if groups.empty or groups[group_measures()].isna().all().all():
         return "\n".join(parts + ["No connectivity results yet: each group needs at least two completed seeds and `loss-landscape probe`.", "",
                                   "## Status", ""] + status_lines(runs)) + "\n"
-    per_group = groups.groupby("group")[list(GROUP_MEASURES)].first()
+    per_group = groups.groupby("group")[group_measures()].first()
     means = per_group.mean()
     parts += ["## What the table shows", "",
               f"- Across {len(per_group)} groups, aligning hidden units changes the mean barrier from {means.barrier_naive:.3g} to "
               f"{means.barrier_aligned:.3g}; the trained Bezier curve brings it to {means.barrier_bezier:.3g}.",
               f"- Aligned barriers are lower than naive ones in {(per_group.barrier_aligned < per_group.barrier_naive).sum()} of {len(per_group)} groups.", ""]
-    parts += ["## Barriers by group (training loss; mean over pairs of seeds)", "", per_group.rename(columns=MEASURES).to_markdown(floatfmt=".4g"), ""]
+    parts += ["## Barriers by group (training loss; mean over pairs of seeds)", "", per_group.rename(columns=labels()).to_markdown(floatfmt=".4g"), ""]
     parts += ["## Barriers by architecture (mean ± std over groups)", "",
-              study_table(groups, "arch", list(GROUP_MEASURES)).to_markdown(), ""]
+              study_table(groups, "arch", group_measures()).to_markdown(), ""]
     parts += ["## Figures", ""]
     for group in per_group.index:
         found = study_figures(figures_root / group, "group")

@@ -35,10 +35,10 @@ def site_sections(config_path, reports_root=None) -> tuple[str, list[tuple[str, 
     return config["website"]["title"], sections
 
 def study_sections(reports_root) -> tuple[str, list[tuple[str, list[Path]]]]:
-    "The site of the studies alone: the summary, then the five studies and the study notebooks."
+    "The site of the studies alone: the six Markdown studies (the summary is the home page), then the study notebooks."
     reports = Path(reports_root)
-    pages = [reports / name for name in [*AXIS_STUDIES, "connectivity_study.md"]] + [reports / "studies" / f"{s}.ipynb" for s in STUDIES]
-    return "loss_landscape studies", [("", [reports / "summary.md"]), ("Studies", pages)]
+    pages = [reports / name for name in ["summary.md", *AXIS_STUDIES, "connectivity_study.md"]] + [reports / "studies" / f"{s}.ipynb" for s in STUDIES]
+    return "loss_landscape studies", [("Studies", pages)]
 
 def site_config(config=None) -> Path | None:
     "The site's definition: `config` if given (it must exist), else `_quarto.yml` in the working directory, else None."

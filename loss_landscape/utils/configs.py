@@ -131,7 +131,7 @@ class TrainingConfig(ConfigBase):
     lr_gamma: float = 0.5  # StepLR: decay factor
     weight_decay: float = 0.0  # L2 penalty added by the optimizer
     checkpoint_every: int = 10  # epochs between trajectory checkpoints; 0 keeps only init and final
-    loss: str = "cross_entropy"  # or `mse` on one-hot targets
+    loss: str = "cross_entropy"  # `cross_entropy`, or `mse` on one-hot targets
     seed: int = 0  # model initialization and minibatch order
     device: str = "auto"  # `auto` (CUDA when available), `cpu` or `cuda`
     track_sharpness_every: int = 0  # epochs between top-Hessian-eigenvalue measurements; 0 = off
@@ -249,10 +249,10 @@ class ConnectivityConfig(ConfigBase):
 @dataclass(frozen=True)
 class ExperimentConfig(ConfigBase):
     "A sweep: datasets x architectures x activations x optimizers x seeds."
-    datasets: tuple = ("moons",)  # built-in datasets, a subset of `DATASETS`
-    archs: tuple = ARCHITECTURES  # architecture variants, a subset of `ARCHITECTURES`
-    activations: tuple = ACTIVATIONS  # a subset of `ACTIVATIONS`
-    optimizers: tuple = ("sgd", "adam")  # a subset of `OPTIMIZERS`
+    datasets: tuple = ("moons",)  # built-in datasets
+    archs: tuple = ARCHITECTURES  # architecture variants of the MLP
+    activations: tuple = ACTIVATIONS  # hidden-layer activations
+    optimizers: tuple = ("sgd", "adam")  # one run per optimizer
     seeds: tuple = (0, 1, 2)  # one run per seed (model initialization and minibatch order)
     data: DatasetConfig = field(default_factory=DatasetConfig)  # sizes and noise of the built-in datasets
     training: TrainingConfig = field(default_factory=TrainingConfig)  # shared by every run; optimizer and seed come from the axes
@@ -265,4 +265,4 @@ class ExperimentConfig(ConfigBase):
             check(len(getattr(self, name)) > 0 and set(getattr(self, name)) <= set(allowed), self, name, "a non-empty subset of: " + ", ".join(allowed))
         check(len(self.seeds) > 0 and all(isinstance(s, int) and s >= 0 for s in self.seeds), self, "seeds", "a non-empty tuple of integers >= 0")
         for name in ("model_factory", "dataset_factory"):
-            check(not getattr(self, name) or REFERENCE.fullmatch(getattr(self, name)), self, name, "'' or module:function, e.g. mypkg.nets:make_net")
+            check(not getattr(self, name) or REFERENCE.fullmatch(getattr(self, name)), self, name, "module:function, e.g. mypkg.nets:make_net")
