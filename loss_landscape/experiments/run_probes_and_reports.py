@@ -5,6 +5,7 @@
 # %% ../../nbs/13_probes.ipynb #cdc6de0a
 from __future__ import annotations
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from .. import registry, runs
 from .parallel import TaskFailure, execute_template, run_tasks
@@ -14,8 +15,8 @@ from ..utils.io import remove_stale_temp_files
 from ..utils.plotting import save_figure
 
 # %% auto #0
-__all__ = ['MARKERS', 'probe_plan', 'probe_folder', 'probe_run', 'probe_group', 'plan_probes', 'run_probes', 'probe_command',
-           'main']
+__all__ = ['MARKERS', 'probe_plan', 'probe_folder', 'probe_run', 'probe_group', 'ProbePlan', 'plan_probes', 'run_probes',
+           'probe_command', 'main']
 
 # %% ../../nbs/13_probes.ipynb #1836a860
 MARKERS = {"run": registry.RUN_MARKER, "group": registry.GROUP_MARKER}
@@ -64,47 +65,56 @@ def probe_run(run_dir: str, figures_dir: str, configs: dict, todo: list, fresh: 
 def probe_group(group_dir: str, figures_dir: str, run_dirs: list, configs: dict, todo: list, fresh: bool = True) -> dict:
     "Run the probes `todo` on the completed runs `run_dirs` of one group into `figures_dir`; return `{path, status, skipped}`."
     group = runs.load_seed_group(run_dirs)
-    notes = probe_folder(figures_dir, "group", todo, fresh, configs, group, {f"seed={r.seed}": r.fingerprint for r in group.runs})
+    notes = probe_folder(figures_dir, "group", todo, fresh, configs, group, runs.seed_fingerprints(group.runs))
     return {"path": group_dir, "status": "; ".join(notes) or "probed", "skipped": False}
 
 # %% ../../nbs/13_probes.ipynb #0a7f7145
-def plan_probes(experiments_root, figures_root, configs: dict) -> tuple[list, list, list, dict, int]:
-    "Tasks of `probe_run` and `probe_group`, outcomes known without a task, conflicts (`folder -> differences`), and how many units start afresh."
-    root, figures = Path(experiments_root), Path(figures_root)
-    run_tasks_, group_tasks, outcomes, conflicts, stale, groups = [], [], [], {}, 0, {}
-    def plan(path, scope, inputs, task):
-        nonlocal stale
-        folder = runs.figures_dir(path, root, figures)
+@dataclass
+class ProbePlan:
+    "Everything decided before a task starts."
+    run_tasks: list = field(default_factory=list)  # keyword arguments of `probe_run`, one per run with probes to do
+    group_tasks: list = field(default_factory=list)  # of `probe_group`
+    outcomes: list = field(default_factory=list)  # runs and groups finished, diverged or failed, known without a task
+    conflicts: dict = field(default_factory=dict)  # figures folder -> how its recorded settings differ from those asked for
+    again: int = 0  # finished runs and groups whose inputs changed since (a run trained again): probed again from the start
+
+    def add(self, tasks: list, path, folder: Path, scope: str, configs: dict, inputs: dict, task: dict):
+        "Plan one run or group: a task with the probes to do, or an outcome when there are none."
         todo, fresh, differences = probe_plan(folder, scope, configs, inputs)
-        if differences: conflicts[str(folder)] = differences
-        stale += fresh and (folder / MARKERS[scope]).is_file() and not differences
-        if todo: (run_tasks_ if scope == "run" else group_tasks).append(task | dict(figures_dir=str(folder), configs=configs, todo=todo, fresh=fresh))
-        else: outcomes.append({"path": str(path), "status": "probed", "skipped": True})
+        if differences: self.conflicts[str(folder)] = differences
+        elif fresh and (folder / MARKERS[scope]).is_file(): self.again += 1
+        if todo: tasks.append(task | dict(figures_dir=str(folder), configs=configs, todo=todo, fresh=fresh))
+        else: self.outcomes.append({"path": str(path), "status": "probed", "skipped": True})
+
+def plan_probes(experiments_root, figures_root, configs: dict) -> ProbePlan:
+    "The plan for every run under `experiments_root` and every group of its completed runs."
+    root, figures, plan, groups = Path(experiments_root), Path(figures_root), ProbePlan(), {}
     for run_dir in runs.find_runs(root):
         try: run = runs.load_run(run_dir)
         except ValueError as e:
-            outcomes.append(TaskFailure({"run_dir": str(run_dir)}, f"ValueError: {e}")); continue
+            plan.outcomes.append(TaskFailure({"run_dir": str(run_dir)}, f"ValueError: {e}")); continue
         if run.status != "completed":
-            outcomes.append({"path": str(run_dir), "status": "diverged", "skipped": True}); continue
+            plan.outcomes.append({"path": str(run_dir), "status": "diverged", "skipped": True}); continue
         groups.setdefault(runs.group_of(run_dir), []).append(run)
-        plan(run_dir, "run", {"run": run.fingerprint}, dict(run_dir=str(run_dir)))
+        plan.add(plan.run_tasks, run_dir, runs.figures_dir(run_dir, root, figures), "run", configs, {"run": run.fingerprint}, {"run_dir": str(run_dir)})
     for group_dir, members in groups.items():
-        plan(group_dir, "group", {f"seed={r.seed}": r.fingerprint for r in members}, dict(group_dir=str(group_dir), run_dirs=[str(r.path) for r in members]))
-    return run_tasks_, group_tasks, outcomes, conflicts, stale
+        plan.add(plan.group_tasks, group_dir, runs.figures_dir(group_dir, root, figures), "group", configs, runs.seed_fingerprints(members),
+                 {"group_dir": str(group_dir), "run_dirs": [str(r.path) for r in members]})
+    return plan
 
 def run_probes(experiments_root, figures_root, configs: dict, workers=1, dask_local=0, dask_scheduler=None, threads=1,
                engine="direct", progress=True, redo=False) -> list:
     "Probe every run, then every group, under `experiments_root`: outcomes of all of them, failures included."
     root, figures = Path(experiments_root), check_output_root(figures_root, "--figures-root")
     if not root.is_dir(): raise FileNotFoundError(f"--experiments-root {root} does not exist; train first (loss-landscape train)")
-    run_tasks_, group_tasks, outcomes, conflicts, stale = plan_probes(root, figures, configs)
-    if conflicts and not redo:
-        raise runs.conflict_error(conflicts, "runs or groups were probed", "pass --redo to probe them again, or choose another --figures-root")
-    if stale: print(f"probing {stale} runs or groups again from the start: their runs were trained again since")
+    plan = plan_probes(root, figures, configs)
+    if plan.conflicts and not redo:
+        raise runs.conflict_error(plan.conflicts, "runs or groups were probed", "pass --redo to probe them again, or choose another --figures-root")
+    if plan.again: print(f"probing {plan.again} runs or groups again from the start: their runs were trained again since")
     remove_stale_temp_files(figures)
     backend = dict(workers=workers, dask_local=dask_local, dask_scheduler=dask_scheduler, threads=threads, progress=progress)
-    return (outcomes + run_tasks(probe_run, [t | {"engine": engine} for t in run_tasks_], desc="probing runs", **backend)
-            + run_tasks(probe_group, group_tasks, desc="probing groups", **backend))
+    return (plan.outcomes + run_tasks(probe_run, [t | {"engine": engine} for t in plan.run_tasks], desc="probing runs", **backend)
+            + run_tasks(probe_group, plan.group_tasks, desc="probing groups", **backend))
 
 # %% ../../nbs/13_probes.ipynb #d72694c2
 def probe_command(experiments_root, figures_root, preset: str = "quick", settings: dict | None = None, backend: dict | None = None,
