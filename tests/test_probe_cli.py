@@ -15,7 +15,7 @@ def probe(experiments, figures, *extra):
 def failure_lines(stderr: str) -> list[str]:
     "The final `failed: FOLDER: ERROR` lines, each checked to be one short line without a task's arguments."
     lines = [l for l in stderr.splitlines() if l.startswith("failed: ")]
-    assert all(len(l) < 400 and "'configs'" not in l for l in lines), lines
+    assert all(len(l) < 600 and "'configs'" not in l for l in lines), lines
     return lines
 
 
@@ -65,9 +65,11 @@ def test_killed_probe_resumes_to_the_same_files(smoke_pipeline, tmp_path):
     figures = tmp_path / "figures"
     args = [sys.executable, "-c", "from loss_landscape.cli import main; main()", "probe", *SMOKE, "--experiments-root", str(experiments),
             "--figures-root", str(figures)]
-    for delay in (2.0, 3.5, 5.0):
+    written = lambda: [p for p in figures.rglob("*") if p.is_file() and not p.name.endswith(".tmp")] if figures.exists() else []
+    for files in (1, 20, 50):  # kill once this many files exist: inside the first run, then later runs (each call resumes the last)
         proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        deadline = time.time() + 600
+        while len(written()) < files and proc.poll() is None and time.time() < deadline: time.sleep(0.02)
         proc.send_signal(signal.SIGKILL); proc.wait()
     assert figures.exists() and not (figures / "dataset=moons/arch=shallow-small/act=relu/opt=sgd/pca/pca_surface.png").exists(), \
         "the kills came too late to interrupt anything"
