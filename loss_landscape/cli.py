@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from . import registry
-from .utils.arguments import ArgumentParser, positive_int, run_cli
+from .utils.arguments import ArgumentParser, address, path, positive_int, run_cli
 from .utils.configs import DEFAULT_LEARNING_RATES, PRESETS, DatasetConfig, ExperimentConfig, TrainingConfig
 from .utils.options import add_config_options, given_values
 
@@ -23,7 +23,7 @@ def add_run_options(p):
     g.add_argument("--preset", choices=PRESETS, default="quick", help="sizes of the sweep and of the probes (default quick); options given override it")
     g.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default 1: in-process)")
     g.add_argument("--dask-local", type=positive_int, default=0, metavar="N", help="run on a Dask LocalCluster of N workers")
-    g.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
+    g.add_argument("--dask-scheduler", type=address, default=None, metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
     g.add_argument("--threads", type=positive_int, default=1, help="torch threads per worker process (default 1)")
     g.add_argument("--engine", choices=("direct", "papermill"), default="direct",
                    help="direct: call the library; papermill: execute the template notebook run.ipynb per run and keep it beside the run")
@@ -63,11 +63,11 @@ def probe_settings(args, options: dict) -> dict:
     "The probe fields given on the command line, by settings name (`probe_configs`' overrides)."
     return {key: values for key, o in options.items() if (values := given_values(args, o))}
 
-# %% ../nbs/17_cli.ipynb #0b95cdba
+# %% ../nbs/17_cli.ipynb #988712bb
 def _roots(p, *names):
     defaults = {"output-root": "reports/experiments", "experiments-root": "reports/experiments", "figures-root": "reports/figures",
                 "reports-root": "reports", "out": "reports/site", "root": "reports"}
-    for name in names: p.add_argument(f"--{name}", default=defaults[name], help=f"(default {defaults[name]})")
+    for name in names: p.add_argument(f"--{name}", type=path, default=Path(defaults[name]), help=f"(default {defaults[name]})")
 
 def train_parser(prog: str = "loss-landscape train"):
     p = ArgumentParser(prog=prog, description="Train the experiment matrix (SPEC 2.1). Options left out take the --preset's value, else the default shown.")
@@ -92,7 +92,7 @@ def report_parser(prog: str = "loss-landscape report"):
 def site_parser(prog: str = "loss-landscape site"):
     p = ArgumentParser(prog=prog, description="Run the study notebooks and build the site: Quarto where installed, else nbconvert.")
     _roots(p, "experiments-root", "figures-root", "reports-root", "out")
-    p.add_argument("--config", default=None, help="the site's definition (default: _quarto.yml in the working directory if there is one, else the studies alone)")
+    p.add_argument("--config", type=path, default=None, help="the site's definition (default: _quarto.yml in the working directory if there is one, else the studies alone)")
     p.add_argument("--no-studies", action="store_true", help="do not execute the study notebooks")
     return p
 
@@ -103,7 +103,7 @@ def all_parser(prog: str = "loss-landscape all"):
     add_run_options(p)
     return p, options
 
-# %% ../nbs/17_cli.ipynb #dff92852
+# %% ../nbs/17_cli.ipynb #b745c872
 def train(argv=None, prog: str = "loss-landscape train") -> int:
     "Train the sweep."
     parser, options = train_parser(prog)

@@ -124,9 +124,10 @@ def test_rerun_with_other_settings_refuses_then_redoes(smoke_experiments, tmp_pa
     before = tree_digest(smoke_experiments)
     out = cli("train", "--preset", "smoke", "--epochs", "8", "--learning-rate", "0.3", "--output-root", smoke_experiments)
     assert out.returncode == 2, out.stdout + out.stderr
-    lines = out.stderr.strip().splitlines()
-    assert "4 runs were trained with other settings" in lines[0] and "--redo" in lines[0]
-    assert len(lines) == 5 and all("training.epochs 6 -> 8" in l and "training.learning_rate" in l for l in lines[1:])
+    [line] = out.stderr.strip().splitlines()
+    assert "4 runs were trained with other settings" in line and "--redo" in line and "and 1 more" in line
+    assert line.count("training.epochs 6 -> 8") == 3 and "dataset=moons/arch=shallow-small/act=relu/opt=adam/seed=0: " in line
+    assert "training.learning_rate 0.01 -> 0.3" in line
     assert tree_digest(smoke_experiments) == before
     copy = tmp_path / "experiments"
     shutil.copytree(smoke_experiments, copy)

@@ -17,8 +17,8 @@ from ..utils.io import remove_stale_temp_files
 
 # %% auto #0
 __all__ = ['EXPERIMENT_PRESETS', 'experiment_for', 'matrix_datasets', 'matrix_models', 'matrix_runs', 'train_task',
-           'settings_conflicts', 'check_own_model_and_data', 'check_output_root', 'task_label', 'report_failures',
-           'run_full_matrix', 'train_command', 'main']
+           'settings_conflicts', 'check_own_model_and_data', 'check_output_root', 'report_failures', 'run_full_matrix',
+           'train_command', 'main']
 
 # %% ../../nbs/12_matrix.ipynb #d42a3eea
 EXPERIMENT_PRESETS = {
@@ -95,14 +95,10 @@ def check_output_root(path, option: str = "--output-root") -> Path:
     if path.exists() and not path.is_dir(): raise ValueError(f"{option} {path} is a file; expected a directory (existing or new)")
     return path
 
-def task_label(task: dict) -> str:
-    "The folder a task works on."
-    return str(task.get("run_dir") or task.get("group_dir") or task)
-
 def report_failures(results) -> int:
     "Print each failed task in one line, `failed: FOLDER: ERROR`; return the exit code (1 if any failed)."
     failures = [r for r in results if isinstance(r, TaskFailure)]
-    for f in failures: print(f"failed: {task_label(f.task)}: {f.error}", file=sys.stderr)
+    for f in failures: print(f"failed: {f}", file=sys.stderr)
     return 1 if failures else 0
 
 def run_full_matrix(experiment: ExperimentConfig, output_root, workers=1, dask_local=0, dask_scheduler=None, threads=1,
@@ -114,7 +110,7 @@ def run_full_matrix(experiment: ExperimentConfig, output_root, workers=1, dask_l
     tasks = matrix_runs(experiment, root)
     conflicts = settings_conflicts(tasks)
     if conflicts and not redo:
-        raise runs.conflict_error(conflicts, "runs were trained", "pass --redo to train them again, or choose another --output-root")
+        raise runs.conflict_error(conflicts, "runs were trained", "pass --redo to train them again, or choose another --output-root", root)
     for run_dir in conflicts: shutil.rmtree(run_dir)
     remove_stale_temp_files(root)
     return run_tasks(train_task, [t | {"engine": engine} for t in tasks], workers, dask_local, dask_scheduler, threads, desc="training", progress=progress)

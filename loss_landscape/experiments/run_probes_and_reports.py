@@ -99,7 +99,7 @@ def plan_probes(experiments_root, figures_root, configs: dict) -> ProbePlan:
         plan.add(plan.run_tasks, run_dir, runs.figures_dir(run_dir, root, figures), "run", configs, {"run": run.fingerprint}, {"run_dir": str(run_dir)})
     for group_dir, members in groups.items():
         plan.add(plan.group_tasks, group_dir, runs.figures_dir(group_dir, root, figures), "group", configs, runs.seed_fingerprints(members),
-                 {"group_dir": str(group_dir), "run_dirs": [str(r.path) for r in members]})
+                 {"group_dir": str(group_dir), "run_dirs": [str(r.path.absolute()) for r in members]})
     return plan
 
 def run_probes(experiments_root, figures_root, configs: dict, workers=1, dask_local=0, dask_scheduler=None, threads=1,
@@ -109,7 +109,7 @@ def run_probes(experiments_root, figures_root, configs: dict, workers=1, dask_lo
     if not root.is_dir(): raise FileNotFoundError(f"--experiments-root {root} does not exist; train first (loss-landscape train)")
     plan = plan_probes(root, figures, configs)
     if plan.conflicts and not redo:
-        raise runs.conflict_error(plan.conflicts, "runs or groups were probed", "pass --redo to probe them again, or choose another --figures-root")
+        raise runs.conflict_error(plan.conflicts, "runs or groups were probed", "pass --redo to probe them again, or choose another --figures-root", figures)
     if plan.again: print(f"probing {plan.again} runs or groups again from the start: their runs were trained again since")
     remove_stale_temp_files(figures)
     backend = dict(workers=workers, dask_local=dask_local, dask_scheduler=dask_scheduler, threads=threads, progress=progress)
