@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The CPU build of PyTorch; an open range would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: setup demo test test-fast check-clean lab bench chapters clean-reports
+.PHONY: setup demo test test-fast check-clean browser docs-check lab bench chapters clean-reports
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,14 +27,29 @@ check-clean: setup
 	  git status --porcelain -- nbs loss_landscape; \
 	  echo "nbdev-clean/nbdev-export changed the files above: run them and commit"; exit 1; fi
 
-test: check-clean
-	$(BIN)/nbdev-test --flags slow
-	$(BIN)/pytest -q
+# The browser test drives Debian's Chromium. Where it is missing: apt-get as root, otherwise the one command to run.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (apt-get) for the browser test"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "the browser test needs $(CHROMIUM): run 'sudo apt-get install chromium', then make test again"; exit 1; fi; }
 
-test-fast: setup
+# pytest runs everything once: every chapter's checks (tests/test_chapters.py, one test per chapter, through nbdev's
+# notebook tester) and the command-line tests, on two processes: the chapters on one, the rest beside them.
+PYTEST := $(BIN)/pytest -q -n 2 --dist loadgroup
+
+test: check-clean browser
+	$(PYTEST)
+
+test-fast: setup browser
 	$(BIN)/nbdev-export
-	$(BIN)/nbdev-test
-	$(BIN)/pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
+
+# The processing step of nbdev-docs (it executes the cells that show_doc needs); nbdev writes its Quarto files into nbs/ on the way.
+docs-check: setup
+	$(BIN)/nbdev-proc-nbs; status=$$?; rm -f nbs/_quarto.yml nbs/nbdev.yml nbs/sidebar.yml; exit $$status
 
 lab: setup
 	$(BIN)/jupyter lab nbs

@@ -4,16 +4,18 @@
 
 # %% ../../nbs/11a_parallel.ipynb #99486296
 from __future__ import annotations
-import multiprocessing
+import contextlib, ctypes, logging, multiprocessing, os, signal, sys, threading, time
 from pathlib import Path
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Callable
-import torch
 from tqdm.auto import tqdm
+from ..utils.arguments import CommandError, error_line
 
 # %% auto #0
-__all__ = ['TEMPLATES', 'TaskFailure', 'call_task', 'run_tasks', 'execute_template']
+__all__ = ['PATH_KEYS', 'PR_SET_PDEATHSIG', 'TEMPLATES', 'TaskFailure', 'call_task', 'absolute_paths', 'die_with_parent',
+           'run_tasks', 'dask_setup', 'failed_notebook', 'execute_template']
 
 # %% ../../nbs/11a_parallel.ipynb #31df315c
 @dataclass(frozen=True)
@@ -22,62 +24,203 @@ class TaskFailure:
     task: dict
     error: str
 
+    @property
+    def name(self) -> str:
+        "What the task worked on: its first folder or file argument, else its arguments, shortened."
+        for key, value in self.task.items():
+            if isinstance(value, os.PathLike) or (isinstance(value, str) and key.endswith(PATH_KEYS)): return os.fspath(value)
+        text = ", ".join(f"{k}={v!r}" for k, v in self.task.items())
+        return text if len(text) <= 80 else text[:77] + "..."
+
+    def __str__(self): return f"{self.name}: {self.error}"
+
 def call_task(fn: Callable, task: dict, threads: int | None = 1):
-    "Run `fn(**task)` with `threads` torch threads (None leaves the setting alone); errors become a `TaskFailure`."
-    if threads: torch.set_num_threads(threads)
+    "Run `fn(**task)` with `threads` torch threads (None leaves the setting alone); an `Exception` becomes a `TaskFailure`."
+    if threads:
+        import torch
+        torch.set_num_threads(threads)
     try: return fn(**task)
-    except Exception as e: return TaskFailure(task, f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}")
+    except Exception as e: return TaskFailure(task, f"{type(e).__name__}: {error_line(e)}")
+
+# %% ../../nbs/11a_parallel.ipynb #8bc451f3
+PATH_KEYS = ("_dir", "_root", "_path", "_file")
+
+def absolute_paths(task: dict) -> dict:
+    "`task` with every path argument made absolute against this process's working folder."
+    def absolute(key, value):
+        if isinstance(value, os.PathLike): return Path(value).absolute()
+        return os.path.abspath(value) if isinstance(value, str) and key.endswith(PATH_KEYS) else value
+    return {k: absolute(k, v) for k, v in task.items()}
 
 # %% ../../nbs/11a_parallel.ipynb #aba0332b
-def _futures_in_order(futures, submit_order, desc, progress):
-    results = {}
-    for fut in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress):
-        results[futures[fut]] = fut.result()
-    return [results[i] for i in submit_order]
+PR_SET_PDEATHSIG = 1  # prctl option from <linux/prctl.h>: a signal for this process when its parent dies
+
+def die_with_parent(parent: int):
+    "In a child process: exit when process `parent` ends, even by `SIGKILL` (Linux: `PR_SET_PDEATHSIG`; elsewhere a watchdog)."
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError): ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    def watch():
+        while os.getppid() == parent: time.sleep(0.5)
+        os._exit(1)
+    if os.getppid() != parent: os._exit(1)  # the parent died before the signal was armed
+    threading.Thread(target=watch, daemon=True, name="parent-watchdog").start()
+
+def _worker_start(parent: int):
+    "A local worker dies with its parent and leaves Ctrl-C to it: the parent stops the pool and says so in one line."
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)
+
+def _progress(tasks, desc, progress):
+    "A progress bar that a `with` closes, so an error's line never lands in the middle of the bar."
+    return tqdm(total=len(tasks), desc=desc, disable=not progress)
+
+def _in_process(fn, tasks, threads, desc, progress):
+    import torch
+    before = torch.get_num_threads()
+    try:
+        results = []
+        with _progress(tasks, desc, progress) as bar:
+            for t in tasks:
+                results.append(call_task(fn, t, threads))
+                bar.update()
+        return results
+    finally: torch.set_num_threads(before)
+
+def _in_workers(fn, tasks, workers, threads, desc, progress):
+    earlier = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(min(workers, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_worker_start, initargs=(os.getpid(),))
+    try:
+        futures = {pool.submit(call_task, fn, t, threads): i for i, t in enumerate(tasks)}
+        results = {}
+        with _progress(tasks, desc, progress) as bar:
+            for fut in as_completed(futures):
+                i = futures[fut]
+                try: results[i] = fut.result()
+                except BrokenProcessPool: results[i] = TaskFailure(tasks[i], "BrokenProcessPool: a worker process died (killed, or out of memory)")
+                bar.update()
+        return [results[i] for i in range(len(tasks))]
+    except BaseException:  # Ctrl-C or an error here: stop the workers now rather than wait for their tasks
+        for p in set(multiprocessing.active_children()) - earlier: p.kill()
+        raise
+    finally: pool.shutdown(wait=True, cancel_futures=True)
 
 def run_tasks(fn: Callable, # a module-level function (picklable)
-              tasks: list[dict], # keyword arguments, one dict per task
+              tasks: list[dict], # keyword arguments, one dict per task; path arguments are made absolute
               workers: int = 1, # local processes; 1 runs in this process
               dask_local: int = 0, # start a Dask LocalCluster with this many workers
               dask_scheduler: str | None = None, # address of an existing Dask scheduler
-              threads: int | None = 1, # torch threads per worker (in-process: None keeps the current setting)
+              threads: int | None = 1, # torch threads per task on every backend (None: the running process's setting)
               desc: str = "tasks",
               progress: bool = True,
+              dask_timeout: float | None = None, # seconds to reach the scheduler and to see a worker (None: Dask's connect timeout)
              ) -> list:
     "`[fn(**t) for t in tasks]`, in order, on the chosen backend; failures are `TaskFailure`s."
-    if dask_local or dask_scheduler: return _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress)
-    if workers <= 1:
-        return [call_task(fn, t, None) for t in tqdm(tasks, desc=desc, disable=not progress)]
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(call_task, fn, t, threads): i for i, t in enumerate(tasks)}
-        return _futures_in_order(futures, range(len(tasks)), desc, progress)
+    if dask_scheduler is not None and not dask_scheduler.strip():
+        raise ValueError("--dask-scheduler is empty; expected a scheduler address such as tcp://host:8786")
+    tasks = [absolute_paths(t) for t in tasks]
+    if not tasks: return []
+    if dask_local or dask_scheduler: return _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress, dask_timeout)
+    if workers <= 1: return _in_process(fn, tasks, threads, desc, progress)
+    return _in_workers(fn, tasks, workers, threads, desc, progress)
 
-def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress):
-    from distributed import Client, LocalCluster, as_completed as dask_completed
-    cluster = None if dask_scheduler else LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=None)
-    try:
-        with Client(dask_scheduler or cluster) as client:
-            futures = client.map(call_task, [fn] * len(tasks), tasks, [threads] * len(tasks), pure=False)
-            index = {f.key: i for i, f in enumerate(futures)}
-            results = {}
-            for fut in tqdm(dask_completed(futures), total=len(futures), desc=desc, disable=not progress):
-                results[index[fut.key]] = fut.result()
-            return [results[i] for i in range(len(tasks))]
-    finally:
-        if cluster is not None: cluster.close()
+# %% ../../nbs/11a_parallel.ipynb #9f696b42
+@contextlib.contextmanager
+def _quiet_logging():
+    "No log records below CRITICAL while the Dask client runs (it logs reconnection tracebacks)."
+    logging.disable(logging.ERROR)
+    try: yield
+    finally: logging.disable(logging.NOTSET)
+
+def _lost_scheduler(address, finished: int, total: int) -> ConnectionError:
+    return ConnectionError(f"lost the Dask scheduler at {address}: {finished} of {total} tasks had finished "
+                           "(their files are kept); run the command again for the rest")
+
+def _dask_results(client, futures, tasks, address, timeout, desc, progress) -> list:
+    "Wait for `futures`; a lost scheduler or a cluster without workers for `timeout` seconds is a one-line error."
+    from distributed import wait
+    from distributed.scheduler import KilledWorker
+    index, results = {f.key: i for i, f in enumerate(futures)}, {}
+    pending, idle_since = set(futures), None
+    with _progress(tasks, desc, progress) as bar:
+        while pending:
+            try:  # a task's own errors come back as TaskFailures: anything raised here is the connection
+                with contextlib.suppress(TimeoutError): wait(list(pending), timeout=1, return_when="FIRST_COMPLETED")
+                done = {f for f in pending if f.done()}
+                for fut in done:
+                    i = index[fut.key]
+                    try: results[i] = fut.result()
+                    except KilledWorker as e: results[i] = TaskFailure(tasks[i], f"KilledWorker: {error_line(e)}")
+                    bar.update()
+                workers = client.scheduler_info().get("workers")
+            except (CancelledError, OSError): raise _lost_scheduler(address, len(results), len(tasks)) from None
+            pending -= done
+            if client.status != "running": raise _lost_scheduler(address, len(results), len(tasks))
+            if done or workers: idle_since = None
+            elif idle_since is None: idle_since = time.monotonic()
+            elif time.monotonic() - idle_since > timeout:
+                raise TimeoutError(f"the Dask scheduler at {address} has had no workers for {timeout:g} s: {len(results)} of "
+                                   f"{len(tasks)} tasks had finished (their files are kept); run the command again for the rest")
+    return [results[i] for i in range(len(tasks))]
+
+def dask_setup(worker):
+    "Dask's preload hook, run in each worker of our `LocalCluster`: Ctrl-C is left to the client, which stops the cluster."
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress, timeout):
+    import dask
+    from distributed import Client, LocalCluster
+    timeout = timeout or dask.utils.parse_timedelta(dask.config.get("distributed.comm.timeouts.connect"), "s")
+    with _quiet_logging():
+        cluster = None if dask_scheduler else LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True,
+                                                           dashboard_address=None, silence_logs=logging.CRITICAL, preload=["loss_landscape.experiments.parallel"])
+        address = dask_scheduler or cluster.scheduler_address
+        try:
+            try: client = Client(address, timeout=timeout)
+            except OSError: raise ConnectionError(f"no Dask scheduler answered at {address} within {timeout:g} s") from None
+            with client:
+                try: client.wait_for_workers(1, timeout=timeout)
+                except TimeoutError: raise TimeoutError(f"the Dask scheduler at {address} has no workers (waited {timeout:g} s)") from None
+                futures = client.map(call_task, [fn] * len(tasks), tasks, [threads] * len(tasks), pure=False)
+                return _dask_results(client, futures, tasks, address, timeout, desc, progress)
+        finally:
+            if cluster is not None: cluster.close()
 
 # %% ../../nbs/11a_parallel.ipynb #be4153d1
 import loss_landscape
 TEMPLATES = Path(loss_landscape.__file__).resolve().parents[1] / "nbs" / "templates"
 
+def failed_notebook(output) -> Path:
+    "Where `execute_template` keeps a notebook whose cell raised: beside `output`, as `NAME.failed.ipynb`."
+    return Path(output).with_suffix(".failed.ipynb")
+
 def execute_template(name: str, # file name in `nbs/templates/`
                      output, # where the executed notebook goes
                      parameters: dict, # values for the cell tagged `parameters`
                     ) -> Path:
-    "Execute a template notebook with papermill (kernel `python3`) and write it to `output`."
-    import nbformat, papermill
-    from loss_landscape.utils.io import atomic_write
-    template = TEMPLATES / name
+    "Execute a template notebook with papermill (kernel `python3`) and write it to `output`; a failing cell is a one-line `CommandError`."
+    import warnings, papermill
+    from loss_landscape.utils.io import temp_sibling
+    template, output = TEMPLATES / name, Path(output)
     if not template.is_file(): raise FileNotFoundError(f"papermill template missing: {template} (the papermill engine needs a source checkout)")
-    nb = papermill.execute_notebook(str(template), None, parameters=parameters, kernel_name="python3", progress_bar=False, log_output=False)
-    return atomic_write(output, lambda f: f.write(nbformat.writes(nb).encode()))
+    fd, tmp = temp_sibling(output)
+    os.close(fd)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*does not end in.*")  # the temporary name ends in .tmp
+            papermill.execute_notebook(str(template), str(tmp), parameters={k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in parameters.items()},
+                                       kernel_name="python3", progress_bar=False, log_output=False, start_timeout=600,
+                                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+    except papermill.PapermillExecutionError as e:
+        os.replace(tmp, failed_notebook(output))
+        raise CommandError(f"{name} failed at In [{e.exec_count}]: {e.ename}: {error_line(Exception(e.evalue))} "
+                           f"(notebook kept: {failed_notebook(output)})") from None
+    except RuntimeError as e:  # the kernel did not start, or died: nbclient's errors, not the notebook's
+        tmp.unlink(missing_ok=True)
+        raise CommandError(f"{name}: the notebook's kernel failed: {type(e).__name__}: {error_line(e)}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    os.replace(tmp, output)
+    failed_notebook(output).unlink(missing_ok=True)  # an earlier failure, now superseded
+    return output

@@ -4,11 +4,12 @@
 
 # %% ../../nbs/00c_arguments.ipynb #06d27e9d
 from __future__ import annotations
-import argparse, sys
+import argparse, math, re, sys
+from pathlib import Path
 
 # %% auto #0
-__all__ = ['positive_int', 'nonnegative_int', 'positive_float', 'nonnegative_float', 'float_list', 'int_list', 'ArgumentParser',
-           'run_cli', 'choice_list']
+__all__ = ['CLI_ERRORS', 'positive_int', 'nonnegative_int', 'positive_float', 'nonnegative_float', 'float_list', 'int_list',
+           'ArgumentParser', 'error_line', 'CommandError', 'run_cli', 'choice_list', 'path', 'address']
 
 # %% ../../nbs/00c_arguments.ipynb #d1e9ccdd
 class ArgumentParser(argparse.ArgumentParser):
@@ -16,19 +17,44 @@ class ArgumentParser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
+def error_line(error: BaseException) -> str:
+    "The first line of `error`'s message (its type if it has none); an `OSError` says what failed and on which file."
+    if isinstance(error, OSError) and error.filename is not None:
+        target = str(error.filename) + (f" -> {error.filename2}" if error.filename2 is not None else "")
+        return f"{error.strerror or type(error).__name__}: {target}"
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
+
+class CommandError(Exception):
+    "A failure whose message is already the one line to show, e.g. an executed notebook whose cell raised."
+
+CLI_ERRORS = (OSError, ValueError, OverflowError, CommandError)
+
 def run_cli(main, argv=None, prog: str = "loss-landscape") -> int:
-    "Call `main(argv)`; turn a `ValueError`/`FileNotFoundError` into one line on stderr and return code 2."
+    "Call `main(argv)`; each of `CLI_ERRORS` becomes one line on stderr and code 2, Ctrl-C one line and code 130."
     try: return main(argv) or 0
-    except (ValueError, FileNotFoundError) as e:
-        print(f"{prog}: error: {e}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except CLI_ERRORS as e:
+        print(f"{prog}: error: {error_line(e)}", file=sys.stderr)
         return 2
 
 # %% ../../nbs/00c_arguments.ipynb #5bd93fce
+def _check_number(value, text: str, allowed: str):
+    "`value` if it is finite and small enough for torch and numpy, else an argparse error."
+    if isinstance(value, float) and not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}; expected {allowed} (finite)")
+    if isinstance(value, int) and abs(value) >= 2**63:
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}; expected {allowed} (below 2**63)")
+    return value
+
 def _typed(convert, ok, allowed):
     def parse(text):
         try: value = convert(text)
         except ValueError: value = None
-        if value is None or not ok(value): raise argparse.ArgumentTypeError(f"invalid value {text!r}; expected {allowed}")
+        if value is None or not ok(_check_number(value, text, allowed)):
+            raise argparse.ArgumentTypeError(f"invalid value {text!r}; expected {allowed}")
         return value
     parse.__name__ = allowed
     return parse
@@ -52,8 +78,23 @@ def _number_list(convert, allowed):
         try: items = tuple(convert(t) for t in text.split(","))
         except ValueError: items = ()
         if not items or min(items) < 0: raise argparse.ArgumentTypeError(f"invalid value {text!r}; expected {allowed}")
-        return items
+        return tuple(_check_number(v, text, allowed) for v in items)
     return parse
 
 float_list = _number_list(float, "comma-separated numbers >= 0, e.g. 0.001,0.01")
 int_list = _number_list(int, "comma-separated integers >= 0, e.g. 0,1,2")
+
+# %% ../../nbs/00c_arguments.ipynb #718b8a5b
+def path(text: str) -> Path:
+    "A file or folder argument: not empty, not blank, no NUL byte."
+    if not text.strip() or "\0" in text: raise argparse.ArgumentTypeError(f"invalid value {text!r}; expected a path (not empty)")
+    return Path(text).expanduser()
+
+_ADDRESS = re.compile(r"(?:[A-Za-z][\w+.-]*://)?(?:\[[0-9A-Fa-f:.]+\]|[^\s:/\[\]]+)(?::(?P<port>\d+))?")
+
+def address(text: str) -> str:
+    "A Dask scheduler address `[PROTOCOL://]HOST[:PORT]`, e.g. `tcp://10.0.0.5:8786`."
+    match = _ADDRESS.fullmatch(text)
+    if not match or (match["port"] and not 0 < int(match["port"]) < 65536):
+        raise argparse.ArgumentTypeError(f"invalid value {text!r}; expected a scheduler address such as tcp://host:8786")
+    return text

@@ -1,0 +1,36 @@
+"Every chapter's own checks, one test per chapter, run by nbdev's notebook tester: `pytest -q` covers what `nbdev-test` does."
+import io, re, sys
+from pathlib import Path
+import pytest
+from nbdev.config import get_config
+from nbdev.test import test_nb as run_chapter
+
+pytestmark = pytest.mark.xdist_group("chapters")  # under `pytest -n 2 --dist loadgroup` (make test) the chapters share one process
+
+ROOT = Path(__file__).resolve().parents[1]
+NBS = ROOT / "nbs"
+# nbdev-test's selection: notebooks under nbs/, not in folders or files starting with '_' or '.', none beside a `.notest` file.
+CHAPTERS = sorted(p for p in NBS.rglob("*.ipynb")
+                  if not any(part.startswith(("_", ".")) for part in p.relative_to(NBS).parts) and not (p.parent / ".notest").exists())
+
+
+def runs_slow(config) -> bool:
+    "Whether this session runs what is marked slow: not under `-m 'not slow'` (make test-fast)."
+    return not re.search(r"\bnot\s+slow\b", config.getoption("markexpr") or "")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: str(p.relative_to(NBS).with_suffix("")))
+def test_chapter(chapter, request, monkeypatch):
+    "The chapter's cells run without error; cells flagged `#| slow` run unless slow tests are deselected."
+    skip_flags = get_config(ROOT).tst_flags.split()
+    report = io.StringIO()
+    monkeypatch.setattr(sys, "__stderr__", report)  # where test_nb writes the failing cell's traceback
+    passed, _ = run_chapter(chapter, skip_flags=skip_flags, force_flags=["slow"] if runs_slow(request.config) else [], basepath=ROOT)
+    assert passed, f"{chapter.name} failed:\n{report.getvalue()}"
+
+
+def test_every_chapter_is_collected():
+    "The selection above finds the numbered chapters and skips the papermill templates (they need parameters)."
+    names = {p.name for p in CHAPTERS}
+    assert {"00a_io.ipynb", "11a_parallel.ipynb", "index.ipynb"} <= names and len(names) >= 20
+    assert not names & {p.name for p in (NBS / "templates").glob("*.ipynb")}
