@@ -11,10 +11,11 @@ INVALID = [
     (TrainingConfig, "momentum", 1.0), (TrainingConfig, "batch_size", 0), (TrainingConfig, "epochs", 0),
     (TrainingConfig, "lr_gamma", 0.0), (TrainingConfig, "loss", "hinge"), (TrainingConfig, "device", "tpu"),
     (TrainingConfig, "checkpoint_every", -1), (TrainingConfig, "track_sharpness_every", -2),
-    (InterpolationConfig, "n_points", 1), (InterpolationConfig, "normalization", "filter"), (SliceConfig, "delta", 0.0),
+    (InterpolationConfig, "n_points", 1), (InterpolationConfig, "normalization", "global"), (SliceConfig, "delta", 0.0),
     (SliceConfig, "resolution_2d", 1), (SliceConfig, "normalization", "global"), (SliceConfig, "bias", "random"),
     (HessianConfig, "top_k", 0), (HessianConfig, "n_probes", 0), (HessianConfig, "method", "arnoldi"),
-    (SharpnessConfig, "epsilons", (-0.1,)), (SharpnessConfig, "n_samples", 0), (PCAConfig, "resolution", 1),
+    (SharpnessConfig, "epsilons", (-0.1,)), (SharpnessConfig, "epsilons", (0.01, 0.0)), (SharpnessConfig, "n_samples", 0),
+    (SharpnessConfig, "normalization", "sphere"), (SharpnessConfig, "restarts", 0), (SharpnessConfig, "ascent_steps", 0), (PCAConfig, "resolution", 1),
     (ConnectivityConfig, "bezier_steps", -1), (ExperimentConfig, "archs", ("huge",)), (ExperimentConfig, "seeds", ()),
 ]
 
@@ -28,6 +29,6 @@ def test_validation_error_names_field_value_and_allowed(cls, name, value):
 
 
 @pytest.mark.parametrize("cfg", [DatasetConfig(name="gaussians", n_clusters=4), ModelConfig(hidden_sizes=()), TrainingConfig(optimizer="gd"),
-                                 SharpnessConfig(epsilons=(0.0, 0.25)), ExperimentConfig(learning_rate=0.3)])
+                                 SharpnessConfig(epsilons=(0.01, 0.25), normalization="box"), ExperimentConfig(learning_rate=0.3)])
 def test_json_round_trip_is_exact(cfg):
     assert type(cfg).from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
