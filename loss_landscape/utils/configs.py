@@ -207,11 +207,12 @@ class SharpnessConfig(ConfigBase):
     epsilons: tuple = (1e-3, 5e-3, 1e-2, 5e-2)  # radii, each > 0; each is a problem of its own
     normalization: str = "layer"  # one of `SHARPNESS_NORMS`: the ball of `sharpness` (per layer, per filter, or Keskar's box)
     n_samples: int = 100  # random points on the ball's boundary, for the histogram of `sharpness`
-    restarts: int = 4  # ascents per ball and epsilon: one from the gradient's direction (the box: from theta), the rest random
+    restarts: int = 4  # ascents per normalized ball and epsilon: one from the gradient's direction, the rest random (the box: one run from theta)
     ascent_steps: int = 100  # most steps of each ascent (L-BFGS-B iterations in the box)
     ascent_lr: float = 1.0  # each group's step, as a fraction of epsilon (steps are normalized group by group)
     tolerance: float = 1e-3  # converged: the best value rose by less than this fraction over the last `window` steps
     window: int = 5  # steps over which the improvement is measured
+    box: bool = True  # also measure Keskar's box (L-BFGS-B, whose cost per step grows with the parameter count)
     seed: int = 0
 
     def __post_init__(self):
