@@ -18,8 +18,8 @@ from loss_landscape.utils.configs import DatasetConfig, SharpnessConfig, Trainin
 
 CONFIGS = {  # the full preset's sharpness sizes before the maximization converged, the defaults, and lighter settings
     "n_samples=200, ascent_steps=40": SharpnessConfig(n_samples=200, ascent_steps=40),
-    "defaults": SharpnessConfig(),
-    "n_samples=50, restarts=2": SharpnessConfig(n_samples=50, restarts=2),
+    "defaults (n_samples=100, restarts=4, box=True)": SharpnessConfig(),
+    "n_samples=50, box=False": SharpnessConfig(n_samples=50, box=False),
     "n_samples=50, restarts=2, box=False": SharpnessConfig(n_samples=50, restarts=2, box=False),
 }
 
