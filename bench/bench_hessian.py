@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import best_time, interleaved_best, load, record, trained_model
 from loss_landscape.data.datasets import make_dataset
 from loss_landscape.experiments.train_model import build_model
-from loss_landscape.landscape.hessian import HessianOperator, MLPHessianOperator, hessian_operator, lanczos
+from loss_landscape.landscape.hessian import HessianOperator, MLPHessianOperator, curvature_operator, lanczos
 from loss_landscape.landscape.params import flat_parameters
 from loss_landscape.models.mlp import get_predefined_model_config
 from loss_landscape.utils.configs import ARCHITECTURES, DatasetConfig
@@ -43,8 +43,8 @@ def products(data):
 
 def ours(model, x, y, found: dict):
     "Top-K by Lanczos on the closed-form float32 operator, until every error bound is below 1e-6 of its eigenvalue."
-    hvp = hessian_operator(model, flat_parameters(model), x, y)
-    result, _ = lanczos(hvp, hvp.n, max_steps=200, k=K, tol=1e-6, bottom=False)
+    hvp = curvature_operator(model, flat_parameters(model), x, y)
+    result = lanczos(hvp, max_steps=200, k=K, tol=1e-6, bottom=False)
     found.update(values=result.eigenvalues[:K], products=hvp.count)
 
 
@@ -63,8 +63,8 @@ def eigenvalues(data) -> str:
     x, y = data.x_train, data.y_train
     for arch in ARCHITECTURES:
         model = trained_model(arch, data)
-        reference_op = hessian_operator(model, flat_parameters(model), x, y, float64=True)
-        reference, _ = lanczos(reference_op, reference_op.n, max_steps=400, k=K, tol=1e-12, seed=123, bottom=False)
+        reference_op = curvature_operator(model, flat_parameters(model), x, y, float64=True)
+        reference = lanczos(reference_op, max_steps=400, k=K, tol=1e-12, seed=123, bottom=False)
         truth = reference.eigenvalues[:K]
         error = lambda values: float(np.max(np.abs(np.asarray(values[:K]) - truth) / np.abs(truth)))
         for threads in THREADS:
@@ -86,7 +86,7 @@ def main():
            "Models trained on moons (1,000 points, default TrainingConfig, seed 0); all 1,000 training points in every product. "
            f"Wall seconds, best of {REPEAT} rounds that take the contenders in turn, the operator's construction included. "
            f"Load average (1/5/15 min) before: {before}, after: {load()}.\n\n"
-           "*this project*: `lanczos(hessian_operator(...), k=5, tol=1e-6, bottom=False)`, float32 products (the closed form), "
+           "*this project*: `lanczos(curvature_operator(...), k=5, tol=1e-6, bottom=False)`, float32 products (the closed form), "
            "float64 Lanczos vectors. *PyHessian*: `hessian(model, CrossEntropyLoss(), data=(x, y), cuda=False).eigenvalues(top_n=5)`. "
            "Errors against a float64 Lanczos run to residual 1e-12 from another start.\n"
            "Target: at least 3x faster than PyHessian, at 1e-6 relative accuracy against its 1e-3.\n\n" + table)

@@ -14,7 +14,8 @@ INVALID = [
     (InterpolationConfig, "n_points", 1), (InterpolationConfig, "normalization", "global"), (SliceConfig, "delta", 0.0),
     (SliceConfig, "resolution_2d", 1), (SliceConfig, "normalization", "global"), (SliceConfig, "bias", "random"),
     (HessianConfig, "top_k", 0), (HessianConfig, "n_probes", 0), (HessianConfig, "method", "arnoldi"),
-    (SharpnessConfig, "epsilons", (-0.1,)), (SharpnessConfig, "n_samples", 0), (PCAConfig, "resolution", 1),
+    (SharpnessConfig, "epsilons", (-0.1,)), (SharpnessConfig, "epsilons", (0.01, 0.0)), (SharpnessConfig, "n_samples", 0),
+    (SharpnessConfig, "normalization", "sphere"), (SharpnessConfig, "restarts", 0), (SharpnessConfig, "ascent_steps", 0), (PCAConfig, "resolution", 1),
     (ConnectivityConfig, "bezier_steps", -1), (ExperimentConfig, "archs", ("huge",)), (ExperimentConfig, "seeds", ()),
     (TrainingConfig, "learning_rate", float("inf")), (ExperimentConfig, "model_factory", "mypkg.nets.make_net"),
 ]
@@ -29,7 +30,7 @@ def test_validation_error_names_field_value_and_allowed(cls, name, value):
 
 
 @pytest.mark.parametrize("cfg", [DatasetConfig(name="gaussians", n_clusters=4), ModelConfig(hidden_sizes=()), TrainingConfig(optimizer="gd"),
-                                 SharpnessConfig(epsilons=(0.0, 0.25)),
+                                 SharpnessConfig(epsilons=(0.01, 0.25), normalization="box"),
                                  ExperimentConfig(training=TrainingConfig(learning_rate=0.3), model_factory="mypkg.nets:make_net")])
 def test_json_round_trip_is_exact(cfg):
     assert type(cfg).from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg

@@ -12,9 +12,9 @@ from torch.func import functional_call, vmap
 from ..models.mlp import accuracy, classification_loss, scratch
 
 # %% auto #0
-__all__ = ['VMAP_MAX_PARAMETERS', 'METRICS', 'ParameterLayout', 'parameters_of', 'flat_parameters', 'random_direction',
-           'Directions', 'orthogonalize', 'cosine', 'make_directions', 'ParameterEvaluator', 'check_points',
-           'loss_function', 'reference_evaluate']
+__all__ = ['ORTHOGONALIZATION_ROUNDS', 'VMAP_MAX_PARAMETERS', 'METRICS', 'ParameterLayout', 'parameters_of', 'flat_parameters',
+           'normalize_direction', 'random_direction', 'Directions', 'orthogonalize', 'cosine', 'make_directions',
+           'ParameterEvaluator', 'check_points', 'loss_function', 'reference_evaluate']
 
 # %% ../../nbs/04_params.ipynb #9e12df5a
 @dataclass(frozen=True)
@@ -64,22 +64,33 @@ def _rescale(d, target, dims=None):
     norm = lambda t: t.norm() if dims is None else t.norm(dim=dims, keepdim=True)
     return d * norm(target) / norm(d).clamp_min(1e-12)
 
+def normalize_direction(direction: dict[str, torch.Tensor], # the raw direction, by parameter name
+                        params: dict[str, torch.Tensor], # the point whose scale it takes
+                        normalization: str = "filter", # `filter`, `layer` or `none`
+                        bias: str = "zero", # `zero` or `layer`
+                       ) -> dict[str, torch.Tensor]:
+    "Each weight's part rescaled filter by filter (or layer by layer) to the weights' norms, as in Li et al. 2018; biases zeroed or layer-normalized."
+    out = {}
+    for name, p in params.items():
+        d = direction[name]
+        if p.ndim <= 1: d = torch.zeros_like(p) if bias == "zero" else _rescale(d, p)
+        elif normalization == "filter": d = _rescale(d, p, dims=tuple(range(1, p.ndim)))
+        elif normalization == "layer": d = _rescale(d, p)
+        out[name] = d
+    return out
+
 def random_direction(params: dict[str, torch.Tensor], # the point the direction starts from
                      normalization: str = "filter", # `filter`, `layer` or `none`
                      bias: str = "zero", # `zero` or `layer`
                      generator: torch.Generator | None = None,
                     ) -> dict[str, torch.Tensor]:
     "A Gaussian direction with the normalization of Li et al. 2018."
-    direction = {}
-    for name, p in params.items():
-        d = torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device)
-        if p.ndim <= 1: d = torch.zeros_like(p) if bias == "zero" else _rescale(d, p)
-        elif normalization == "filter": d = _rescale(d, p, dims=tuple(range(1, p.ndim)))
-        elif normalization == "layer": d = _rescale(d, p)
-        direction[name] = d
-    return direction
+    raw = {name: torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for name, p in params.items()}
+    return normalize_direction(raw, params, normalization, bias)
 
 # %% ../../nbs/04_params.ipynb #db70755d
+ORTHOGONALIZATION_ROUNDS = 50
+
 @dataclass(frozen=True)
 class Directions:
     "Flat directions `(k, n)` and how they were made."
@@ -103,12 +114,14 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a @ b / (a.norm() * b.norm())).item()
 
 def make_directions(params: dict, k: int = 1, normalization: str = "filter", bias: str = "zero", seed: int = 0) -> Directions:
-    "`k` (1 or 2) seeded, normalized directions at `params`; a pair is orthogonalized."
+    "`k` (1 or 2) seeded, normalized directions at `params`; the second of a pair is orthogonalized and normalized again, in turns."
     if k not in (1, 2): raise ValueError(f"k={k} directions is not allowed; expected 1 or 2")
     gen = torch.Generator().manual_seed(seed)
     layout = ParameterLayout.of(params)
     vectors = [layout.flatten(random_direction(params, normalization, bias, gen)) for _ in range(k)]
-    if k == 2: vectors[1] = orthogonalize(*vectors)
+    for _ in range(ORTHOGONALIZATION_ROUNDS if k == 2 else 0):
+        if abs(cosine(*vectors)) < 1e-6: break
+        vectors[1] = layout.flatten(normalize_direction(layout.unflatten(orthogonalize(*vectors)), params, normalization, bias))
     return Directions(torch.stack(vectors), seed, normalization, bias, cosine(*vectors) if k == 2 else None)
 
 # %% ../../nbs/04_params.ipynb #acd0f6f9

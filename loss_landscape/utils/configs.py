@@ -9,9 +9,10 @@ from dataclasses import dataclass, field, fields
 
 # %% auto #0
 __all__ = ['DATASETS', 'ARCHITECTURES', 'ACTIVATIONS', 'OPTIMIZERS', 'LOSSES', 'DEVICES', 'DIRECTION_NORMS', 'BIAS_DIRECTIONS',
-           'DEFAULT_LEARNING_RATES', 'PRESETS', 'REFERENCE', 'check', 'check_choice', 'check_positive',
-           'check_nonnegative', 'ConfigBase', 'DatasetConfig', 'ModelConfig', 'TrainingConfig', 'InterpolationConfig',
-           'SliceConfig', 'HessianConfig', 'SharpnessConfig', 'PCAConfig', 'ConnectivityConfig', 'ExperimentConfig']
+           'DEFAULT_LEARNING_RATES', 'PRESETS', 'REFERENCE', 'INTERPOLATION_NORMS', 'SHARPNESS_NORMS', 'check',
+           'check_choice', 'check_positive', 'check_nonnegative', 'ConfigBase', 'DatasetConfig', 'ModelConfig',
+           'TrainingConfig', 'InterpolationConfig', 'SliceConfig', 'HessianConfig', 'SharpnessConfig', 'PCAConfig',
+           'ConnectivityConfig', 'ExperimentConfig']
 
 # %% ../../nbs/00_configs.ipynb #e98f064e
 DATASETS = ("moons", "circles", "gaussians", "xor")
@@ -153,18 +154,21 @@ class TrainingConfig(ConfigBase):
         return self.replace(learning_rate=DEFAULT_LEARNING_RATES[self.optimizer])
 
 # %% ../../nbs/00_configs.ipynb #2e8a4e75
+INTERPOLATION_NORMS = ("none", "layer", "filter")  # how the step theta_B - theta_A may be rescaled
+SHARPNESS_NORMS = ("layer", "filter", "box")  # the balls of `SharpnessConfig.normalization`
+
 @dataclass(frozen=True)
 class InterpolationConfig(ConfigBase):
     "Loss along $\\theta_A + \\alpha(\\theta_B - \\theta_A)$."
     alpha_min: float = -0.5
     alpha_max: float = 1.5
     n_points: int = 41
-    normalization: str = "none"  # `none`, or `layer`: each layer's step rescaled to that layer's norm at theta_B
+    normalization: str = "none"  # one of `INTERPOLATION_NORMS`: the step as is, or rescaled per layer or per filter to the norm of theta_B's
 
     def __post_init__(self):
         check(self.alpha_min < self.alpha_max, self, "alpha_max", f"a value > alpha_min={self.alpha_min}")
         check(self.n_points >= 2, self, "n_points", "an integer >= 2")
-        check_choice(self, "normalization", ("none", "layer"))
+        check_choice(self, "normalization", INTERPOLATION_NORMS)
 
 @dataclass(frozen=True)
 class SliceConfig(ConfigBase):
@@ -187,7 +191,7 @@ class SliceConfig(ConfigBase):
 @dataclass(frozen=True)
 class HessianConfig(ConfigBase):
     "Hessian spectrum: top-k (Lanczos or power iteration), Hutchinson trace, SLQ density."
-    top_k: int = 5
+    top_k: int = 5  # also the eigenvectors deflated from the trace estimate
     method: str = "lanczos"  # `lanczos` or `power` (PyHessian's power iteration with deflation)
     max_iter: int = 100  # Lanczos steps, or power iterations per eigenvalue
     tol: float = 1e-6  # relative tolerance (Ritz residual / |eigenvalue|, or change between power iterations)
@@ -197,7 +201,7 @@ class HessianConfig(ConfigBase):
     density_points: int = 200  # grid points of the smoothed density
     density_sigma: float = 0.0  # Gaussian smoothing width; 0 picks 1% of the spectrum's range
     float64: bool = False
-    seed: int = 0
+    seed: int = 0  # Lanczos, Hutchinson and SLQ draw from three independent streams derived from it
 
     def __post_init__(self):
         check_choice(self, "method", ("lanczos", "power"))
@@ -207,19 +211,25 @@ class HessianConfig(ConfigBase):
 
 @dataclass(frozen=True)
 class SharpnessConfig(ConfigBase):
-    "Epsilon-sharpness (Keskar et al. 2017) and its adaptive variant."
-    epsilons: tuple = (1e-3, 5e-3, 1e-2, 5e-2)
-    n_samples: int = 100  # random perturbations per epsilon
-    ascent_steps: int = 20  # projected gradient ascent steps from the best sample
-    ascent_lr: float = 0.1  # step size, as a fraction of epsilon
-    normalization: str = "layer"  # `layer` or `filter` ball
+    "Epsilon-sharpness (Keskar et al. 2017), maximized until it stops improving, in a normalized ball, the adaptive ball and Keskar's box."
+    epsilons: tuple = (1e-3, 5e-3, 1e-2, 5e-2)  # radii, each > 0; each is a problem of its own
+    normalization: str = "layer"  # one of `SHARPNESS_NORMS`: the ball of `sharpness` (per layer, per filter, or Keskar's box)
+    n_samples: int = 100  # random points on the ball's boundary, for the histogram of `sharpness`
+    restarts: int = 4  # ascents per normalized ball and epsilon: one from the gradient's direction, the rest random (the box: one run from theta)
+    ascent_steps: int = 100  # most steps of each ascent (L-BFGS-B iterations in the box)
+    ascent_lr: float = 1.0  # each group's step, as a fraction of epsilon (steps are normalized group by group)
+    tolerance: float = 1e-3  # converged: the best value rose by less than this fraction over the last `window` steps
+    window: int = 5  # steps over which the improvement is measured
+    box: bool = True  # also measure Keskar's box (L-BFGS-B, whose cost per step grows with the parameter count)
     seed: int = 0
 
     def __post_init__(self):
-        check(len(self.epsilons) > 0 and all(e >= 0 for e in self.epsilons), self, "epsilons", "a non-empty tuple of values >= 0")
-        check_positive(self, "n_samples", "ascent_lr")
-        check_nonnegative(self, "ascent_steps")
-        check_choice(self, "normalization", ("layer", "filter"))
+        check(len(self.epsilons) > 0 and all(e > 0 for e in self.epsilons), self, "epsilons", "a non-empty tuple of values > 0")
+        check_choice(self, "normalization", SHARPNESS_NORMS)
+        check(self.restarts >= 1, self, "restarts", "an integer >= 1")
+        check(self.ascent_steps >= 1, self, "ascent_steps", "an integer >= 1")
+        check(self.window >= 1, self, "window", "an integer >= 1")
+        check_positive(self, "n_samples", "ascent_lr", "tolerance")
 
 @dataclass(frozen=True)
 class PCAConfig(ConfigBase):
