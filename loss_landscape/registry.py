@@ -146,7 +146,7 @@ PROBES = {p.name: p for p in [
           (Measure("slice_width", "1-D slice width", "width of the interval around the final weights, along one random filter-normalized "
                    "direction, where the training loss stays within `slice.width_threshold` of its value; in normalized units",
                    lambda r: r.width, flatter="higher"),),
-          {"smoke": dict(resolution_1d=11, resolution_2d=7), "full": dict(resolution_1d=101, resolution_2d=41)}, settings="slice"),
+          {"smoke": dict(resolution_1d=11, resolution_2d=7), "full": dict(resolution_1d=101, resolution_2d=31)}, settings="slice"),
     Probe("surface_2d", SliceConfig, "run", ".probes:surface_2d", ".landscape.random_slice:Surface2D", "slices/surface_2d.npz",
           {"slices/surface_2d_contour.png": f"{_PLOTS}:plot_surface_contour", "slices/surface_2d_3d.png": f"{_PLOTS}:plot_surface_3d"},
           settings="slice", study_figures=("slices/surface_2d_contour.png",)),
@@ -158,7 +158,7 @@ PROBES = {p.name: p for p in [
            Measure("adaptive_sharpness", "adaptive sharpness (%)", "the same in the adaptive ball (each weight scaled by its magnitude), "
                    f"at the ε closest to {_SHARPNESS_EPSILON:g}", lambda r: r.adaptive_sharpness[_closest(r.epsilons, _SHARPNESS_EPSILON)],
                    flatter="lower")),
-          {"smoke": dict(epsilons=(1e-3, 1e-2), n_samples=10, ascent_steps=3), "full": dict(n_samples=200, ascent_steps=40)}),
+          {"smoke": dict(epsilons=(1e-3, 1e-2), n_samples=10, ascent_steps=3), "full": dict(n_samples=50, box=False)}),
     Probe("hessian", HessianConfig, "run", ".probes:hessian", ".landscape.hessian:HessianSpectrum", RUN_MARKER,
           {"hessian/spectrum.png": f"{_PLOTS}:plot_spectrum", "hessian/density.png": f"{_PLOTS}:plot_density"},
           (Measure("top_eigenvalue", "top Hessian eigenvalue", "largest eigenvalue of the Hessian of the training loss at the final weights",
@@ -168,7 +168,7 @@ PROBES = {p.name: p for p in [
            Measure("min_eigenvalue", "most negative Hessian eigenvalue", "smallest eigenvalue of the training-loss Hessian; "
                    "below zero, the final weights are not at a minimum", lambda r: r.min_eigenvalue)),
           {"smoke": dict(top_k=2, max_iter=30, n_probes=4, density_runs=2, density_steps=10),
-           "full": dict(top_k=10, max_iter=200, n_probes=50, density_runs=8, density_steps=60)}, study_figures=("hessian/spectrum.png",)),
+           "full": dict(top_k=10, max_iter=200, n_probes=50, density_runs=4, density_steps=40)}, study_figures=("hessian/spectrum.png",)),
     Probe("gradient_norm", GradientNormConfig, "run", ".probes:gradient_norm", ".probes:GradientNorm", "gradient_norm/gradient_norm.json",
           measures=(Measure("gradient_norm", "gradient norm", "‖∇L(θ)‖₂ of the mean training loss at the final weights (all training points, "
                             "or the first `gradient_norm.subset`); 0 at a stationary point", lambda r: r.norm),)),
@@ -178,9 +178,9 @@ PROBES = {p.name: p for p in [
                         f"on the training loss, {path}", _mean_barrier(k))
                 for k, label, path in [("naive", "linear", "straight line"), ("aligned", "aligned", "straight line after aligning B's hidden units to A's"),
                                        ("bezier", "Bezier", "trained quadratic Bezier curve between A and aligned B")]),
-          {"smoke": dict(n_points=7, bezier_steps=20), "full": dict(n_points=41, bezier_steps=1000)}, study_figures=("connectivity/connectivity_*.png",)),
+          {"smoke": dict(n_points=7, bezier_steps=20), "full": dict(n_points=41, bezier_steps=400)}, study_figures=("connectivity/connectivity_*.png",)),
     Probe("pca", PCAConfig, "group", ".probes:pca", ".landscape.pca:PCAResult", "pca/pca.json", {GROUP_MARKER: f"{_PLOTS}:plot_pca"},
-          presets={"smoke": dict(resolution=7), "full": dict(resolution=41)}, study_figures=(GROUP_MARKER,)),
+          presets={"smoke": dict(resolution=7), "full": dict(resolution=31)}, study_figures=(GROUP_MARKER,)),
 ]}
 
 # %% ../nbs/12a_registry.ipynb #7ae826fd

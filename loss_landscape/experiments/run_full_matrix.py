@@ -26,7 +26,7 @@ EXPERIMENT_PRESETS = {
                               training=TrainingConfig(epochs=6, lr_step_size=3, checkpoint_every=2)),
     "quick": ExperimentConfig(archs=("shallow-small", "medium"), activations=("relu", "tanh"), seeds=(0, 1), data=DatasetConfig(n_train=500, n_test=500),
                               training=TrainingConfig(epochs=40, lr_step_size=20, checkpoint_every=10)),
-    "full": ExperimentConfig(archs=ARCHITECTURES, activations=ACTIVATIONS, seeds=(0, 1, 2)),  # the defaults are SPEC's matrix
+    "full": ExperimentConfig(archs=ARCHITECTURES, activations=ACTIVATIONS, seeds=(0, 1, 2), training=TrainingConfig(checkpoint_every=8)),  # SPEC's matrix; 11 checkpoints for PCA
 }
 
 def experiment_for(preset: str = "quick", experiment: dict | None = None, data: dict | None = None, training: dict | None = None) -> ExperimentConfig:
