@@ -55,6 +55,7 @@ lab: setup
 	$(BIN)/jupyter lab nbs
 
 bench: setup
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[bench]"
 	$(BIN)/python bench/run_all.py
 
 # The chapters are stored with their outputs so that the site shows their figures: re-execute after editing.

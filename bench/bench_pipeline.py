@@ -17,8 +17,7 @@ def main():
         timed_cli("train", "--preset", "full", "--workers", "2", "--output-root", experiments)
         for workers in (1, 2):
             figures = Path(tmp) / f"full/figures{workers}"
-            seconds = timed_cli("probe", "--preset", "quick", "--workers", workers, "--experiments-root", experiments, "--figures-root", figures,
-                            "--reports-root", Path(tmp) / f"full/reports{workers}")
+            seconds = timed_cli("probe", "--preset", "quick", "--workers", workers, "--experiments-root", experiments, "--figures-root", figures)
             rows.append(f"| probing the full moons matrix (90 runs, 30 groups; quick probe sizes) | {workers} | {seconds:.1f} |")
             print(rows[-1], flush=True)
     record("Pipeline (bench_pipeline.py)",

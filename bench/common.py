@@ -15,6 +15,33 @@ def best_time(fn, repeat: int = 3) -> float:
     return min(times)
 
 
+def interleaved_best(contenders: dict, repeat: int = 3) -> dict:
+    "Best wall seconds of each contender over `repeat` rounds that take them in turn (after one warm-up round)."
+    best = {name: float("inf") for name in contenders}
+    for round in range(repeat + 1):
+        for name, fn in contenders.items():
+            start = time.perf_counter(); fn(); seconds = time.perf_counter() - start
+            if round: best[name] = min(best[name], seconds)
+    return best
+
+
+def load() -> str:
+    "The machine's load averages (1, 5, 15 minutes): other processes share the cores."
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def trained_model(arch: str, data):
+    "A predefined variant (ReLU) trained on `data` with the default TrainingConfig, seed 0, in eval mode."
+    from loss_landscape.experiments.train_model import build_model, train_model
+    from loss_landscape.models.mlp import get_predefined_model_config
+    from loss_landscape.utils.configs import TrainingConfig
+    model = build_model(get_predefined_model_config(arch), seed=0)
+    train_model(model, data, TrainingConfig(checkpoint_every=0))
+    # seeding turned on deterministic algorithms (every new tensor filled with NaN): time all contenders with PyTorch's defaults
+    torch.use_deterministic_algorithms(False)
+    return model.eval()
+
+
 def machine() -> str:
     cpu = next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")), platform.processor())
     return f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__} ({torch.get_num_threads()} threads), Python {platform.python_version()}"

@@ -6,9 +6,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def cli(*args, cwd=None, timeout=600):
-    "Run `python -m loss_landscape.cli ARGS`; return the CompletedProcess."
-    env = os.environ | {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}
+def cli(*args, cwd=None, timeout=600, env=None):
+    "Run `python -m loss_landscape.cli ARGS` (with the variables in `env` added); return the CompletedProcess."
+    env = os.environ | {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"} | (env or {})
     return subprocess.run([sys.executable, "-c", "from loss_landscape.cli import main; main()", *map(str, args)],
                           cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 

@@ -1,6 +1,7 @@
 "The probe command: backends agree, a killed run resumes to the same files, bad checkpoints fail alone."
 import json, shutil, signal, subprocess, sys, time
 from pathlib import Path
+import numpy as np
 import pytest
 from conftest import ROOT, assert_close, cli, result_numbers
 
@@ -8,14 +9,22 @@ SMOKE = ["--preset", "smoke"]
 
 
 def probe(experiments, figures, *extra):
-    return cli("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, "--reports-root", figures.parent / "studies", *extra)
+    return cli("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, *extra)
+
+
+def failure_lines(stderr: str) -> list[str]:
+    "The final `failed: FOLDER: ERROR` lines, each checked to be one short line without a task's arguments."
+    lines = [l for l in stderr.splitlines() if l.startswith("failed: ")]
+    assert all(len(l) < 600 and "'configs'" not in l for l in lines), lines
+    return lines
 
 
 def test_pipeline_layout(smoke_pipeline):
     run = smoke_pipeline / "figures/dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0"
-    expected = ["hessian/density.png", "hessian/spectrum.json", "hessian/spectrum.png", "interpolation/interpolation.json",
-                "interpolation/interpolation.png", "sharpness/sharpness.json", "sharpness/sharpness.png", "slices/slice_1d.json",
-                "slices/slice_1d.png", "slices/surface_2d.json", "slices/surface_2d.npz", "slices/surface_2d_3d.png", "slices/surface_2d_contour.png"]
+    expected = ["gradient_norm/gradient_norm.json", "hessian/density.png", "hessian/spectrum.json", "hessian/spectrum.png",
+                "interpolation/interpolation.json", "interpolation/interpolation.png", "probes.json", "sharpness/sharpness.json",
+                "sharpness/sharpness.png", "slices/slice_1d.json", "slices/slice_1d.png", "slices/surface_2d.json", "slices/surface_2d.npz",
+                "slices/surface_2d_3d.png", "slices/surface_2d_contour.png"]
     assert sorted(str(p.relative_to(run)) for p in run.rglob("*") if p.is_file()) == expected
     spectrum = json.loads((run / "hessian/spectrum.json").read_text())
     assert {"top_eigenvalues", "residuals", "min_eigenvalue", "trace", "density", "hvp_count", "settings"} <= spectrum.keys()
@@ -55,10 +64,12 @@ def test_killed_probe_resumes_to_the_same_files(smoke_pipeline, tmp_path):
     experiments = smoke_pipeline / "experiments"
     figures = tmp_path / "figures"
     args = [sys.executable, "-c", "from loss_landscape.cli import main; main()", "probe", *SMOKE, "--experiments-root", str(experiments),
-            "--figures-root", str(figures), "--reports-root", str(tmp_path / "studies")]
-    for delay in (2.0, 3.5, 5.0):
+            "--figures-root", str(figures)]
+    written = lambda: [p for p in figures.rglob("*") if p.is_file() and not p.name.endswith(".tmp")] if figures.exists() else []
+    for files in (1, 20, 50):  # kill once this many files exist: inside the first run, then later runs (each call resumes the last)
         proc = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        deadline = time.time() + 600
+        while len(written()) < files and proc.poll() is None and time.time() < deadline: time.sleep(0.02)
         proc.send_signal(signal.SIGKILL); proc.wait()
     assert figures.exists() and not (figures / "dataset=moons/arch=shallow-small/act=relu/opt=sgd/pca/pca_surface.png").exists(), \
         "the kills came too late to interrupt anything"
@@ -81,8 +92,10 @@ def test_bad_checkpoints_fail_alone(smoke_pipeline, tmp_path):
     shutil.copyfile(tmp_path / "other/dataset=moons/arch=medium/act=relu/opt=adam/seed=1/checkpoints/final_epoch6.pt", foreign)
     out = probe(experiments, tmp_path / "figures")
     assert out.returncode == 1
-    assert f"unreadable checkpoint {truncated}" in out.stderr
-    assert f"checkpoint {foreign} does not match the architecture" in out.stderr
+    lines = failure_lines(out.stderr)
+    assert any(f"unreadable checkpoint {truncated}" in l for l in lines)
+    assert any(f"checkpoint {foreign} does not match the architecture" in l for l in lines)
+    assert len(lines) == 4  # the two runs and their two groups, one line each
     done = sorted(p.parents[1].name for p in (tmp_path / "figures").rglob("hessian/spectrum.json"))
     assert done == ["seed=0", "seed=1"]  # the two intact runs
 
@@ -94,9 +107,44 @@ def test_group_of_one_seed_and_a_missing_trajectory_checkpoint(tmp_path):
     lost.unlink()
     out = probe(experiments, tmp_path / "figures")
     assert out.returncode == 1
-    assert "is missing trajectory checkpoint(s) epoch2.pt" in out.stderr and str(lost.parents[1]) in out.stderr
+    [line] = failure_lines(out.stderr)  # the group of that run: its trajectory; the run itself is probed
+    assert line.startswith(f"failed: {lost.parents[2]}: ") and f"run {lost.parents[1]} is missing checkpoint checkpoints/epoch2.pt" in line
     sgd = tmp_path / "figures/dataset=moons/arch=shallow-small/act=relu/opt=sgd"
     assert "connectivity skipped" in out.stdout
     assert "at least 2 are needed" in json.loads((sgd / "connectivity/connectivity.json").read_text())["skipped"]
     assert (sgd / "pca/pca_surface.png").is_file()
     assert json.loads((sgd / "pca/pca.json").read_text())["paths"].keys() == {"seed=0"}
+
+
+def test_a_missing_final_checkpoint_fails_its_run_by_name(smoke_pipeline, tmp_path):
+    "Never probed at another epoch: the run fails, named, the others are probed, and the report says so with a non-zero exit."
+    experiments = tmp_path / "experiments"
+    shutil.copytree(smoke_pipeline / "experiments", experiments)
+    run = experiments / "dataset=moons/arch=shallow-small/act=relu/opt=adam/seed=0"
+    (run / "checkpoints/final_epoch6.pt").unlink()
+    out = probe(experiments, tmp_path / "figures")
+    assert out.returncode == 1
+    lines = failure_lines(out.stderr)
+    assert len(lines) == 2 and all("is missing checkpoint checkpoints/final_epoch6.pt" in l for l in lines)
+    assert not (tmp_path / "figures/dataset=moons/arch=shallow-small/act=relu/opt=adam/seed=0/hessian").exists()
+    report = cli("report", "--experiments-root", experiments, "--figures-root", tmp_path / "figures", "--reports-root", tmp_path)
+    assert report.returncode == 1 and "opt=adam/seed=0" in report.stderr
+    assert "All runs completed and were probed" not in (tmp_path / "summary.md").read_text()
+
+
+def test_other_probe_settings_are_refused_then_redone(smoke_pipeline, tmp_path):
+    figures = tmp_path / "figures"
+    shutil.copytree(smoke_pipeline / "figures", figures)
+    before = {p: p.read_bytes() for p in figures.rglob("*") if p.is_file()}
+    out = probe(smoke_pipeline / "experiments", figures, "--slice-resolution-2d", "9")
+    assert out.returncode == 2
+    [line] = out.stderr.strip().splitlines()
+    assert "4 runs or groups were probed with other settings" in line and "--redo" in line
+    assert line.count("slice.resolution_2d 7 -> 9") == 3 and "and 1 more" in line
+    assert {p: p.read_bytes() for p in figures.rglob("*") if p.is_file()} == before
+    redo = probe(smoke_pipeline / "experiments", figures, "--slice-resolution-2d", "9", "--redo")
+    assert redo.returncode == 0 and "probed 4 runs and groups, already done 2" in redo.stdout, redo.stdout + redo.stderr
+    surface = figures / "dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0/slices/surface_2d.npz"
+    with np.load(surface) as z: assert z["train_loss"].shape == (9, 9)
+    again = probe(smoke_pipeline / "experiments", figures, "--slice-resolution-2d", "9")
+    assert again.returncode == 0 and "already done 6" in again.stdout

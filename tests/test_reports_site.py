@@ -1,5 +1,5 @@
-"The studies and the site: report exit codes, Markdown links, and every page in headless Chromium."
-import re
+"The studies and the site: report exit codes, Markdown links, malformed result files, and every page in headless Chromium."
+import re, shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 import pytest
@@ -52,3 +52,39 @@ def test_site_in_headless_chromium(smoke_pipeline):
     index = (site / "index.html").read_text()
     assert "<h4>Chapters</h4>" in index and "<h4>Studies</h4>" in index
     assert (site / "studies_depth.html").is_file() and "<img" in (site / "studies_depth.html").read_text()
+
+
+RUN = "dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0"
+MALFORMED = [("experiments", f"{RUN}/summary.json", "[]", "expected a JSON object, found list"),
+             ("experiments", f"{RUN}/summary.json", "{}", "missing dataset, model, training, status, n_params"),
+             ("experiments", f"{RUN}/summary.json", '{"status": "completed"}', "missing dataset, model, training, n_params"),
+             ("experiments", f"{RUN}/metrics.json", '{"train_loss": []}', "missing epoch, train_acc, test_loss, test_acc"),
+             ("figures", "dataset=moons/arch=shallow-small/act=relu/opt=sgd/connectivity/connectivity.json", '{"pairs": [{}]}', "missing skipped"),
+             ("figures", "dataset=moons/arch=shallow-small/act=relu/opt=sgd/connectivity/connectivity.json", '{"pairs": [{}], "skipped": null}',
+              "each pair needs its two `seeds`"),
+             ("figures", f"{RUN}/hessian/spectrum.json", '{"top_eigenvalues": []}', "missing residuals")]
+
+
+@pytest.mark.parametrize("root,rel,text,message", MALFORMED)
+def test_a_malformed_file_fails_its_run_not_the_report(smoke_pipeline, tmp_path, root, rel, text, message):
+    "Valid JSON of the wrong shape: that run (or group) is named in one line, every study is still written, the exit code is 1."
+    for name in ("experiments", "figures"): shutil.copytree(smoke_pipeline / name, tmp_path / name)
+    (tmp_path / root / rel).write_text(text)
+    out = cli("report", "--experiments-root", tmp_path / "experiments", "--figures-root", tmp_path / "figures", "--reports-root", tmp_path / "r")
+    assert out.returncode == 1, out.stderr
+    named = [l for l in out.stderr.splitlines() if message in l]
+    assert len(named) == 1 and str(tmp_path / root / rel) in named[0], out.stderr
+    assert sorted(p.name for p in (tmp_path / "r").glob("*.md")) == sorted(STUDIES)
+    summary = (tmp_path / "r/summary.md").read_text()
+    assert message in summary and "dataset=moons/arch=shallow-small/act=relu/opt=adam" in summary  # the other runs are still there
+
+
+def test_a_probe_of_the_registry_is_everywhere(smoke_pipeline):
+    "The gradient norm was added as one record: it has options, runs on every run, and is a column of the studies and the site."
+    help_text = cli("probe", "--help").stdout
+    assert "--gradient-norm-subset" in help_text
+    assert len(list((smoke_pipeline / "figures").rglob("gradient_norm/gradient_norm.json"))) == 4
+    for page in ("depth_study.md", "summary.md"): assert "gradient norm" in (smoke_pipeline / page).read_text()
+    assert "gradient norm" in (smoke_pipeline / "site/depth_study.html").read_text()
+    assert "gradient norm" in (smoke_pipeline / "site/studies_depth.html").read_text()
+    assert "learning rate" in (smoke_pipeline / "site/studies_width.html").read_text()

@@ -201,7 +201,7 @@ def test_full_disk_names_the_file_and_leaves_no_temp_file(smoke_pipeline, tmp_pa
 
 
 BAD_NUMBERS = [("train", "--learning-rate", "inf"), ("train", "--workers", "99999999999999999999"), ("probe", "--slice-delta", "inf"),
-               ("probe", "--epsilons", "0.01,nan")]
+               ("probe", "--sharpness-epsilons", "0.01,nan")]
 
 
 @pytest.mark.parametrize("cmd,option,value", BAD_NUMBERS)
@@ -272,8 +272,7 @@ def test_empty_and_truncated_checkpoints_name_the_file(smoke_pipeline, tmp_path)
     run = one_run_copy(smoke_pipeline, tmp_path / "experiments")
     final = next(run.glob("checkpoints/final_epoch*.pt"))
     final.write_bytes(b"")
-    out = command("probe", *SMOKE, "--experiments-root", tmp_path / "experiments", "--figures-root", tmp_path / "figures",
-                  "--reports-root", tmp_path / "studies")
+    out = command("probe", *SMOKE, "--experiments-root", tmp_path / "experiments", "--figures-root", tmp_path / "figures")
     assert out.returncode == 1 and "Traceback" not in out.stderr and "IndexError" not in out.stderr, out.stderr[-3000:]
     assert f"unreadable checkpoint {final}: the file is empty" in out.stderr
 
@@ -304,7 +303,7 @@ def test_papermill_is_quiet_and_keeps_a_failed_notebook(smoke_pipeline, tmp_path
     final = next(run.glob("checkpoints/final_epoch*.pt"))
     final.write_bytes(final.read_bytes()[:100])
     out = command("probe", *SMOKE, "--engine", "papermill", "--experiments-root", tmp_path / "experiments", "--figures-root",
-                  tmp_path / "figures", "--reports-root", tmp_path / "studies")
+                  tmp_path / "figures")
     kept = tmp_path / "figures" / RUN / "probe.failed.ipynb"
     assert out.returncode == 1 and "Traceback" not in out.stderr and "Kernel" not in out.stderr, out.stderr[-3000:]
     assert f"run.ipynb failed at In [" in out.stderr and f"ValueError: unreadable checkpoint {final}" in out.stderr
@@ -336,6 +335,6 @@ def test_every_backend_writes_the_same_bytes(smoke_pipeline, tmp_path):
         trained = command("train", *SMOKE, "--optimizers", "sgd", "--output-root", experiments, *backend)
         assert trained.returncode == 0, trained.stderr[-2000:]
         assert not differing(result_bytes(experiments / group), reference["experiments"]), (name, differing(result_bytes(experiments / group), reference["experiments"]))
-        probed = command("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, "--reports-root", tmp_path / name / "studies", *backend)
+        probed = command("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, *backend)
         assert probed.returncode == 0, probed.stderr[-2000:]
         assert not differing(result_bytes(figures / group), reference["figures"]), (name, differing(result_bytes(figures / group), reference["figures"]))

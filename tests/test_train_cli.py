@@ -1,10 +1,11 @@
 "The training command: bad input, determinism, divergence and resumption, through the real command line."
-import json, signal, subprocess, sys, time
+import json, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest, torch
 from conftest import ROOT, cli, tree_digest
-from loss_landscape.data.datasets import make_dataset
-from loss_landscape.experiments.train_model import evaluate_model, list_checkpoints, load_model, load_run
+from loss_landscape.experiments.train_model import evaluate_model
+from loss_landscape.factories import make_data
+from loss_landscape.runs import list_checkpoints, load_metrics, load_model, load_run
 
 BAD_INPUT = [
     (["--archs", "huge"], "--archs", "'huge'", "shallow-small"),
@@ -52,11 +53,11 @@ def test_layout_checkpoints_and_metrics(smoke_experiments):
         f"dataset=moons/arch=shallow-small/act=relu/opt={o}/seed={s}" for o in ("adam", "sgd") for s in (0, 1)]
     for run in runs:
         info = load_run(run)
-        assert info["status"] == "completed" and info["n_params"] == 252
+        assert info.status == "completed" and info.n_params == 252
         epochs = [e for e, _ in list_checkpoints(run)]
         assert epochs == [0, 2, 4, 6]
         metrics = json.loads((run / "metrics.json").read_text())
-        data = make_dataset(info["data"])
+        data = make_data(info.data)
         for epoch, path in list_checkpoints(run):
             state = torch.load(path, weights_only=True)
             assert all(isinstance(v, torch.Tensor) for v in state.values())
@@ -108,4 +109,30 @@ def test_module_entry_point_help():
                    "--lr-step-size", "--lr-gamma", "--momentum", "--include-circles", "--include-xor", "--include-gaussians", "--seeds",
                    "--archs", "--activations", "--optimizers", "--checkpoint-every", "--preset", "--workers", "--dask-local"]:
         assert option in out.stdout, option
-    assert "adam 0.01" in out.stdout
+    assert "adam 0.01" in out.stdout and out.stdout.startswith("usage: python -m loss_landscape.experiments.run_full_matrix")
+
+
+def test_an_explicit_learning_rate_wins_and_is_recorded(tmp_path):
+    out = cli("train", "--preset", "smoke", "--seeds", "0", "--optimizers", "adam", "--learning-rate", "0.3", "--output-root", tmp_path)
+    assert out.returncode == 0, out.stderr
+    run = next(tmp_path.rglob("opt=adam/seed=0"))
+    assert load_run(run).training.learning_rate == 0.3 and load_metrics(run)["lr"][:2] == [0.3, 0.3]
+
+
+def test_rerun_with_other_settings_refuses_then_redoes(smoke_experiments, tmp_path):
+    "Other settings over finished runs: exit 2, one line per run naming what differs, nothing touched; --redo trains them again."
+    before = tree_digest(smoke_experiments)
+    out = cli("train", "--preset", "smoke", "--epochs", "8", "--learning-rate", "0.3", "--output-root", smoke_experiments)
+    assert out.returncode == 2, out.stdout + out.stderr
+    [line] = out.stderr.strip().splitlines()
+    assert "4 runs were trained with other settings" in line and "--redo" in line and "and 1 more" in line
+    assert line.count("training.epochs 6 -> 8") == 3 and "dataset=moons/arch=shallow-small/act=relu/opt=adam/seed=0: " in line
+    assert "training.learning_rate 0.01 -> 0.3" in line
+    assert tree_digest(smoke_experiments) == before
+    copy = tmp_path / "experiments"
+    shutil.copytree(smoke_experiments, copy)
+    redo = cli("train", "--preset", "smoke", "--epochs", "8", "--seeds", "0", "--optimizers", "sgd", "--redo", "--output-root", copy)
+    assert redo.returncode == 0 and "1 trained" in redo.stdout, redo.stderr
+    run = copy / "dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0"
+    assert load_run(run).training.epochs == 8 and [e for e, _ in list_checkpoints(run)] == [0, 2, 4, 6, 8]
+    assert load_run(copy / "dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=1").training.epochs == 6

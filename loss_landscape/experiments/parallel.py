@@ -187,14 +187,14 @@ def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress, ti
             if cluster is not None: cluster.close()
 
 # %% ../../nbs/11a_parallel.ipynb #be4153d1
-import loss_landscape
-TEMPLATES = Path(loss_landscape.__file__).resolve().parents[1] / "nbs" / "templates"
+from importlib.resources import files
+TEMPLATES = Path(str(files("loss_landscape.templates")))  # package data: `nbs/templates/` in the source, installed with the package
 
 def failed_notebook(output) -> Path:
     "Where `execute_template` keeps a notebook whose cell raised: beside `output`, as `NAME.failed.ipynb`."
     return Path(output).with_suffix(".failed.ipynb")
 
-def execute_template(name: str, # file name in `nbs/templates/`
+def execute_template(name: str, # file name in `TEMPLATES`
                      output, # where the executed notebook goes
                      parameters: dict, # values for the cell tagged `parameters`
                     ) -> Path:
@@ -202,7 +202,7 @@ def execute_template(name: str, # file name in `nbs/templates/`
     import warnings, papermill
     from loss_landscape.utils.io import temp_sibling
     template, output = TEMPLATES / name, Path(output)
-    if not template.is_file(): raise FileNotFoundError(f"papermill template missing: {template} (the papermill engine needs a source checkout)")
+    if not template.is_file(): raise FileNotFoundError(f"papermill template missing: {template} (the package was installed without its templates)")
     fd, tmp = temp_sibling(output)
     os.close(fd)
     try:

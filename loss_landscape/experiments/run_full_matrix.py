@@ -4,113 +4,89 @@
 
 # %% ../../nbs/12_matrix.ipynb #9445dbf1
 from __future__ import annotations
-import sys
+import shutil, sys
 from pathlib import Path
+from .. import runs
 from .parallel import TaskFailure, execute_template, run_tasks
 from .train_model import resolve_device, train_run
+from ..factories import DataFactory, ModelFactory, check_model_fits, data_dimensions, data_spec, describe, make_data, make_model, model_spec
 from ..models.mlp import get_predefined_model_config
-from ..utils.arguments import (ArgumentParser, choice_list, int_list, nonnegative_float, nonnegative_int,
-                                            positive_float, positive_int, run_cli)
-from ..utils.configs import (ACTIVATIONS, ARCHITECTURES, DATASETS, DEFAULT_LEARNING_RATES, LOSSES, OPTIMIZERS, DatasetConfig,
-                                          ExperimentConfig, ModelConfig, TrainingConfig)
-from ..utils.io import read_json, remove_stale_temp_files
+from ..utils.arguments import run_cli
+from ..utils.configs import ARCHITECTURES, ACTIVATIONS, DatasetConfig, ExperimentConfig, TrainingConfig
+from ..utils.io import remove_stale_temp_files
 
 # %% auto #0
-__all__ = ['PRESETS', 'run_dir_for', 'matrix_runs', 'train_task', 'add_parallel_arguments', 'add_train_arguments',
-           'experiment_from_args', 'check_output_root', 'report_failures', 'run_full_matrix', 'main']
+__all__ = ['EXPERIMENT_PRESETS', 'experiment_for', 'matrix_datasets', 'matrix_models', 'matrix_runs', 'train_task',
+           'settings_conflicts', 'check_own_model_and_data', 'check_output_root', 'report_failures', 'run_full_matrix',
+           'train_command', 'main']
 
 # %% ../../nbs/12_matrix.ipynb #d42a3eea
-PRESETS = {
-    "smoke": dict(archs=("shallow-small",), activations=("relu",), optimizers=("sgd", "adam"), seeds=(0, 1),
-                  n_train=200, n_test=200, epochs=6, lr_step_size=3, checkpoint_every=2),
-    "quick": dict(archs=("shallow-small", "medium"), activations=("relu", "tanh"), optimizers=("sgd", "adam"), seeds=(0, 1),
-                  n_train=500, n_test=500, epochs=40, lr_step_size=20, checkpoint_every=10),
-    "full": dict(archs=ARCHITECTURES, activations=ACTIVATIONS, optimizers=("sgd", "adam"), seeds=(0, 1, 2),
-                 n_train=1000, n_test=1000, epochs=80, lr_step_size=40, checkpoint_every=10),
+EXPERIMENT_PRESETS = {
+    "smoke": ExperimentConfig(archs=("shallow-small",), activations=("relu",), seeds=(0, 1), data=DatasetConfig(n_train=200, n_test=200),
+                              training=TrainingConfig(epochs=6, lr_step_size=3, checkpoint_every=2)),
+    "quick": ExperimentConfig(archs=("shallow-small", "medium"), activations=("relu", "tanh"), seeds=(0, 1), data=DatasetConfig(n_train=500, n_test=500),
+                              training=TrainingConfig(epochs=40, lr_step_size=20, checkpoint_every=10)),
+    "full": ExperimentConfig(archs=ARCHITECTURES, activations=ACTIVATIONS, seeds=(0, 1, 2), training=TrainingConfig(checkpoint_every=8)),  # SPEC's matrix; 11 checkpoints for PCA
 }
 
+def experiment_for(preset: str = "quick", experiment: dict | None = None, data: dict | None = None, training: dict | None = None) -> ExperimentConfig:
+    "The sweep of `preset` with the given fields of the sweep, of its data and of its training replaced."
+    if preset not in EXPERIMENT_PRESETS: raise ValueError(f"preset {preset!r} is not allowed; expected one of: {', '.join(EXPERIMENT_PRESETS)}")
+    base = EXPERIMENT_PRESETS[preset]
+    return base.replace(**(experiment or {}), data=base.data.replace(**(data or {})), training=base.training.replace(**(training or {})))
+
 # %% ../../nbs/12_matrix.ipynb #971bbf39
-def run_dir_for(root, dataset: str, arch: str, activation: str, optimizer: str, seed: int) -> Path:
-    "SPEC's layout: `root/dataset=…/arch=…/act=…/opt=…/seed=…`."
-    return Path(root) / f"dataset={dataset}" / f"arch={arch}" / f"act={activation}" / f"opt={optimizer}" / f"seed={seed}"
+def matrix_datasets(experiment: ExperimentConfig) -> list:
+    "The data specs of the sweep: your own function, or one `DatasetConfig` per built-in dataset."
+    if experiment.dataset_factory: return [DataFactory(experiment.dataset_factory)]
+    return [experiment.data.replace(name=name) for name in experiment.datasets]
+
+def matrix_models(experiment: ExperimentConfig, data) -> list:
+    "The model specs of the sweep for one data spec: your own function, or every architecture x activation."
+    if experiment.model_factory: return [ModelFactory(experiment.model_factory)]
+    input_dim, num_classes = data_dimensions(data)
+    return [get_predefined_model_config(arch, act, input_dim, num_classes) for arch in experiment.archs for act in experiment.activations]
 
 def matrix_runs(experiment: ExperimentConfig, output_root) -> list[dict]:
     "One task (keyword arguments of `train_task`) per cell of the matrix."
-    runs = []
-    for dataset in experiment.datasets:
-        data = experiment.data.replace(name=dataset)
-        for arch in experiment.archs:
-            for act in experiment.activations:
-                model = get_predefined_model_config(arch, act, num_classes=data.num_classes)
-                for opt in experiment.optimizers:
-                    lr = experiment.learning_rate or DEFAULT_LEARNING_RATES[opt]
-                    for seed in experiment.seeds:
-                        training = experiment.training.replace(optimizer=opt, learning_rate=lr, seed=seed)
-                        runs.append(dict(run_dir=str(run_dir_for(output_root, dataset, arch, act, opt, seed)), data=data.to_dict(),
-                                         model=model.to_dict(), training=training.to_dict()))
-    return runs
+    tasks = []
+    for data in matrix_datasets(experiment):
+        for model in matrix_models(experiment, data):
+            for optimizer in experiment.optimizers:
+                for seed in experiment.seeds:
+                    training = experiment.training.replace(optimizer=optimizer, seed=seed).resolved()
+                    tasks.append(dict(run_dir=str(runs.run_dir_of(output_root, data, model, training)), data=data.to_dict(),
+                                      model=model.to_dict(), training=training.to_dict()))
+    return tasks
 
 # %% ../../nbs/12_matrix.ipynb #0040c7ec
 def train_task(run_dir: str, data: dict, model: dict, training: dict, engine: str = "direct") -> dict:
-    "Train one run unless its `summary.json` exists; return `{run_dir, status, skipped}`."
-    summary_path = Path(run_dir) / "summary.json"
-    if summary_path.exists(): return {"run_dir": run_dir, "status": read_json(summary_path)["status"], "skipped": True}
+    "Train one run unless it is finished; return `{path, status, skipped}`."
+    if runs.is_trained(run_dir): return {"path": run_dir, "status": runs.load_run(run_dir).status, "skipped": True}
     if engine == "papermill":
-        execute_template("run.ipynb", Path(run_dir) / "train.ipynb", dict(stage="train", run_dir=run_dir, data=data, model=model, training=training))
-    else: train_run(DatasetConfig.from_dict(data), ModelConfig.from_dict(model), TrainingConfig.from_dict(training), run_dir)
-    return {"run_dir": run_dir, "status": read_json(summary_path)["status"], "skipped": False}
+        task = dict(run_dir=run_dir, data=data, model=model, training=training)
+        execute_template("run.ipynb", Path(run_dir) / runs.TRAIN_NOTEBOOK, dict(stage="train", task=task))
+    else: train_run(data_spec(data), model_spec(model), TrainingConfig.from_dict(training), run_dir)
+    return {"path": run_dir, "status": runs.load_run(run_dir).status, "skipped": False}
 
 # %% ../../nbs/12_matrix.ipynb #588173b2
-def add_parallel_arguments(p):
-    "Options shared by every command that runs many tasks."
-    p.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default 1: in-process)")
-    p.add_argument("--dask-local", type=positive_int, default=0, metavar="N", help="run on a Dask LocalCluster of N workers")
-    p.add_argument("--dask-scheduler", default=None, metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
-    p.add_argument("--threads", type=positive_int, default=1, help="torch threads per worker process (default 1)")
-    p.add_argument("--engine", choices=("direct", "papermill"), default="direct",
-                   help="direct: call the library; papermill: execute nbs/templates/run.ipynb per run and keep it")
-    p.add_argument("--preset", choices=tuple(PRESETS), default="quick", help="matrix size (default quick); explicit options override it")
+def settings_conflicts(tasks: list[dict]) -> dict[str, list[str]]:
+    "The planned runs that finished with other settings: `run folder -> what differs`."
+    conflicts = {}
+    for task in tasks:
+        if not runs.is_trained(task["run_dir"]): continue
+        requested = {"dataset": task["data"], "model": task["model"], "training": task["training"]}
+        try: differences = runs.settings_differences(runs.load_run(task["run_dir"]).settings, requested)
+        except ValueError as e: differences = [f"unreadable ({e})"]
+        if differences: conflicts[task["run_dir"]] = differences
+    return conflicts
 
-def add_train_arguments(p):
-    "Every option of SPEC section 2.1 plus the matrix axes."
-    p.add_argument("--output-root", default="reports/experiments", help="where run folders go (default reports/experiments)")
-    p.add_argument("--n-train", type=positive_int, help="training points per dataset")
-    p.add_argument("--n-test", type=positive_int, help="test points per dataset")
-    p.add_argument("--noise", type=nonnegative_float, help="input noise of the synthetic data (default 0.2)")
-    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto", help="default auto: CUDA when available")
-    p.add_argument("--epochs", type=positive_int)
-    p.add_argument("--learning-rate", type=positive_float,
-                   help="one learning rate for every optimizer (default per optimizer: " + ", ".join(f"{k} {v}" for k, v in DEFAULT_LEARNING_RATES.items()) + ")")
-    p.add_argument("--batch-size", type=positive_int, help="minibatch size (default 64; gd uses the whole training set)")
-    p.add_argument("--lr-step-size", type=positive_int, help="StepLR: epochs between decays")
-    p.add_argument("--lr-gamma", type=positive_float, help="StepLR: decay factor (default 0.5)")
-    p.add_argument("--momentum", type=nonnegative_float, help="SGD momentum (default 0.9)")
-    p.add_argument("--weight-decay", type=nonnegative_float, help="L2 weight decay (default 0)")
-    p.add_argument("--loss", choices=LOSSES, help="training loss (default cross_entropy)")
-    p.add_argument("--datasets", type=choice_list(DATASETS), help="comma-separated: " + ", ".join(DATASETS) + " (default moons)")
-    p.add_argument("--include-circles", action="store_true", help="add the circles dataset")
-    p.add_argument("--include-xor", action="store_true", help="add the XOR dataset")
-    p.add_argument("--include-gaussians", action="store_true", help="add Gaussian clusters")
-    p.add_argument("--seeds", type=int_list, help="comma-separated seeds, e.g. 0,1,2")
-    p.add_argument("--archs", type=choice_list(ARCHITECTURES), help="comma-separated: " + ", ".join(ARCHITECTURES))
-    p.add_argument("--activations", type=choice_list(ACTIVATIONS), help="comma-separated: " + ", ".join(ACTIVATIONS))
-    p.add_argument("--optimizers", type=choice_list(OPTIMIZERS), help="comma-separated: " + ", ".join(OPTIMIZERS))
-    p.add_argument("--checkpoint-every", type=nonnegative_int, help="epochs between trajectory checkpoints (0: init and final only)")
-    p.add_argument("--track-sharpness-every", type=nonnegative_int, help="epochs between top-Hessian-eigenvalue measurements (0: off)")
-    p.add_argument("--sharpness-subset", type=positive_int, help="training points for tracked sharpness (default 128)")
-    add_parallel_arguments(p)
-
-def experiment_from_args(args) -> ExperimentConfig:
-    "Preset values, overridden by every option given explicitly."
-    given = lambda name: getattr(args, name) if getattr(args, name) is not None else PRESETS[args.preset].get(name)
-    extra = tuple(d for d in ("circles", "xor", "gaussians") if getattr(args, f"include_{d}"))
-    datasets = tuple(dict.fromkeys((args.datasets or ("moons",)) + extra))
-    data = DatasetConfig(n_train=given("n_train"), n_test=given("n_test"), **({"noise": args.noise} if args.noise is not None else {}))
-    train_fields = ["epochs", "batch_size", "lr_step_size", "lr_gamma", "momentum", "weight_decay", "loss", "checkpoint_every",
-                    "track_sharpness_every", "sharpness_subset"]
-    training = TrainingConfig(device=args.device, **{k: given(k) for k in train_fields if given(k) is not None})
-    return ExperimentConfig(datasets=datasets, archs=given("archs"), activations=given("activations"), optimizers=given("optimizers"),
-                            seeds=given("seeds"), data=data, training=training, learning_rate=args.learning_rate)
+def check_own_model_and_data(experiment: ExperimentConfig):
+    "Your functions import, return what they should, and fit each other; otherwise one line naming them."
+    if not (experiment.model_factory or experiment.dataset_factory): return
+    for data in matrix_datasets(experiment):
+        loaded = make_data(data)
+        for model in matrix_models(experiment, data): check_model_fits(make_model(model), loaded, describe(model), describe(data))
 
 # %% ../../nbs/12_matrix.ipynb #f91c40b1
 def check_output_root(path, option: str = "--output-root") -> Path:
@@ -119,30 +95,39 @@ def check_output_root(path, option: str = "--output-root") -> Path:
     if path.exists() and not path.is_dir(): raise ValueError(f"{option} {path} is a file; expected a directory (existing or new)")
     return path
 
-def report_failures(results, what: str) -> int:
-    "Print each failed task in one line; return the exit code (1 if any failed)."
+def report_failures(results) -> int:
+    "Print each failed task in one line, `failed: FOLDER: ERROR`; return the exit code (1 if any failed)."
     failures = [r for r in results if isinstance(r, TaskFailure)]
-    for f in failures: print(f"failed {what} {f.task.get('run_dir', f.task)}: {f.error}", file=sys.stderr)
+    for f in failures: print(f"failed: {f}", file=sys.stderr)
     return 1 if failures else 0
 
 def run_full_matrix(experiment: ExperimentConfig, output_root, workers=1, dask_local=0, dask_scheduler=None, threads=1,
-                    engine="direct", progress=True) -> list:
-    "Train every run of `experiment` under `output_root` (finished runs are skipped, a killed writer's temporary files removed)."
-    remove_stale_temp_files(check_output_root(output_root))
-    tasks = [t | {"engine": engine} for t in matrix_runs(experiment, output_root)]
-    return run_tasks(train_task, tasks, workers, dask_local, dask_scheduler, threads, desc="training", progress=progress)
+                    engine="direct", progress=True, redo=False) -> list:
+    "Train every run of `experiment` under `output_root`; finished runs are kept, those with other settings refused unless `redo`."
+    resolve_device(experiment.training.device)
+    root = check_output_root(output_root)
+    check_own_model_and_data(experiment)
+    tasks = matrix_runs(experiment, root)
+    conflicts = settings_conflicts(tasks)
+    if conflicts and not redo:
+        raise runs.conflict_error(conflicts, "runs were trained", "pass --redo to train them again, or choose another --output-root", root)
+    for run_dir in conflicts: shutil.rmtree(run_dir)
+    remove_stale_temp_files(root)
+    return run_tasks(train_task, [t | {"engine": engine} for t in tasks], workers, dask_local, dask_scheduler, threads, desc="training", progress=progress)
+
+def train_command(output_root, preset: str = "quick", sweep: dict | None = None, backend: dict | None = None, engine: str = "direct",
+                  redo: bool = False) -> int:
+    "`loss-landscape train`: the sweep of `preset` with the fields in `sweep` (`experiment`, `data`, `training`) replaced; returns the exit code."
+    results = run_full_matrix(experiment_for(preset, **(sweep or {})), output_root, **(backend or {}), engine=engine, redo=redo)
+    done = [r for r in results if not isinstance(r, TaskFailure)]
+    print(f"{len(results)} runs in {output_root}: {sum(not r['skipped'] for r in done)} trained, {sum(r['skipped'] for r in done)} already done, "
+          f"{sum(r['status'] == 'diverged' for r in done)} diverged, {len(results) - len(done)} failed")
+    return report_failures(results)
 
 def main(argv=None) -> int:
-    p = ArgumentParser(prog="run_full_matrix", description="Train the experiment matrix (SPEC 2.1).")
-    add_train_arguments(p)
-    args = p.parse_args(argv)
-    resolve_device(args.device)
-    experiment = experiment_from_args(args)
-    results = run_full_matrix(experiment, args.output_root, args.workers, args.dask_local, args.dask_scheduler, args.threads, args.engine)
-    done = [r for r in results if not isinstance(r, TaskFailure)]
-    print(f"{len(done)} runs in {args.output_root}: {sum(not r['skipped'] for r in done)} trained, "
-          f"{sum(r['skipped'] for r in done)} already done, {sum(r['status'] == 'diverged' for r in done)} diverged")
-    return report_failures(results, "run")
+    "SPEC 2.1's entry point, `python -m loss_landscape.experiments.run_full_matrix`: the `train` command."
+    from loss_landscape.cli import train
+    return train(argv, prog="python -m loss_landscape.experiments.run_full_matrix")
 
 # %% ../../nbs/12_matrix.ipynb #f9c167cc
 if __name__ == "__main__" and "__file__" in globals(): sys.exit(run_cli(main))  # run as a module, not in a notebook

@@ -4,19 +4,19 @@
 
 # %% ../../nbs/03_training.ipynb #818277d7
 from __future__ import annotations
-import re, time
-from pathlib import Path
+import time
 import torch
-from ..data.datasets import Dataset, make_dataset
-from ..models.mlp import MLPClassifier, accuracy, classification_loss
-from ..utils.configs import DEFAULT_LEARNING_RATES, DatasetConfig, ModelConfig, TrainingConfig
-from ..utils.io import load_checkpoint, read_json, save_checkpoint, write_json
+from .. import runs
+from ..data.datasets import Dataset
+from ..factories import make_data, make_model
+from ..models.mlp import accuracy, classification_loss
+from ..utils.configs import TrainingConfig
+from ..utils.io import save_checkpoint
 from ..utils.seed import set_global_seed
 
 # %% auto #0
-__all__ = ['resolve_device', 'evaluate_model', 'make_optimizer', 'minibatches', 'checkpoint_name', 'expected_checkpoint_epochs',
-           'list_checkpoints', 'train_model', 'build_model', 'train_run', 'sharpness_tracker', 'load_run', 'load_model',
-           'example_model']
+__all__ = ['resolve_device', 'evaluate_model', 'make_optimizer', 'minibatches', 'train_model', 'build_model', 'train_run',
+           'sharpness_tracker', 'example_model']
 
 # %% ../../nbs/03_training.ipynb #903b9a77
 def resolve_device(name: str) -> torch.device:
@@ -47,23 +47,6 @@ def minibatches(n: int, batch_size: int, generator: torch.Generator):
     "Index tensors of one epoch's shuffled minibatches."
     return torch.randperm(n, generator=generator).split(batch_size)
 
-# %% ../../nbs/03_training.ipynb #3166e375
-def checkpoint_name(epoch: int, final: bool = False) -> str:
-    return "init_epoch0.pt" if epoch == 0 else f"{'final_' if final else ''}epoch{epoch}.pt"
-
-def expected_checkpoint_epochs(config: TrainingConfig) -> list[int]:
-    "Epochs of the checkpoints a completed run writes: 0, every `checkpoint_every` epochs, and the last."
-    every = config.checkpoint_every
-    return sorted({0, config.epochs, *(range(every, config.epochs, every) if every else [])})
-
-def list_checkpoints(run_dir) -> list[tuple[int, Path]]:
-    "`(epoch, path)` of a run's checkpoints in trajectory order (the final one last)."
-    found = {}
-    for p in (Path(run_dir) / "checkpoints").glob("*.pt"):
-        m = re.fullmatch(r"(?:init_|final_)?epoch(\d+)\.pt", p.name)
-        if m: found[(int(m[1]), p.name.startswith("final_"))] = p
-    return [(epoch, found[(epoch, final)]) for epoch, final in sorted(found)]
-
 # %% ../../nbs/03_training.ipynb #1e949322
 def _record_epoch(metrics, model, data, config, epoch, lr):
     for split, x, y in [("train", data.x_train, data.y_train), ("test", data.x_test, data.y_test)]:
@@ -78,13 +61,14 @@ def train_model(model: torch.nn.Module, # initialized model, on its device
                 on_epoch_end=None, # optional `f(model, epoch, metrics)`
                ) -> dict:
     "Train `model` in place; return per-epoch metrics with `status` `completed` or `diverged`."
+    config = config.resolved()
     opt = make_optimizer(model.parameters(), config)
     sched = torch.optim.lr_scheduler.StepLR(opt, config.lr_step_size, config.lr_gamma)
     gen = torch.Generator().manual_seed(config.seed)
     batch = len(data.x_train) if config.optimizer == "gd" else config.batch_size
     metrics = {k: [] for k in ["epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr"]}
     metrics["status"] = "completed"
-    save = (lambda epoch, final=False: save_checkpoint(model.state_dict(), Path(checkpoint_dir) / "checkpoints" / checkpoint_name(epoch, final))) if checkpoint_dir else (lambda *a, **k: None)
+    save = (lambda epoch, final=False: save_checkpoint(model.state_dict(), runs.checkpoint_path(checkpoint_dir, epoch, final))) if checkpoint_dir else (lambda *a, **k: None)
     _record_epoch(metrics, model, data, config, 0, config.learning_rate)
     if on_epoch_end: on_epoch_end(model, 0, metrics)
     save(0)
@@ -107,23 +91,24 @@ def train_model(model: torch.nn.Module, # initialized model, on its device
     return metrics
 
 # %% ../../nbs/03_training.ipynb #2bb5f9c3
-def build_model(model_config: ModelConfig, seed: int) -> MLPClassifier:
+def build_model(model_config, # a `ModelConfig`, or your own `ModelFactory`
+                seed: int) -> torch.nn.Module:
     "A freshly initialized model; the same seed always gives the same weights."
     set_global_seed(seed)
-    return MLPClassifier(model_config)
+    return make_model(model_config)
 
-def train_run(data_config: DatasetConfig, model_config: ModelConfig, training_config: TrainingConfig, run_dir) -> dict:
-    "Train one configuration into `run_dir` (checkpoints/, metrics.json, then summary.json); return the summary."
+def train_run(data_config, # a `DatasetConfig`, or your own `DataFactory`
+              model_config, # a `ModelConfig`, or your own `ModelFactory`
+              training_config: TrainingConfig,
+              run_dir) -> runs.Run:
+    "Train one configuration into `run_dir` (checkpoints/, metrics.json, then summary.json); return its record."
+    training_config = training_config.resolved()
     device = resolve_device(training_config.device)
-    data = Dataset(*(t.to(device) for t in make_dataset(data_config)))
+    data = Dataset(*(t.to(device) for t in make_data(data_config)))
     model = build_model(model_config, training_config.seed).to(device)
-    start = time.perf_counter()
+    runs.remove_checkpoints(run_dir)
     metrics = train_model(model, data, training_config, checkpoint_dir=run_dir, on_epoch_end=sharpness_tracker(data, training_config))
-    summary = {"dataset": data_config.to_dict(), "model": model_config.to_dict(), "training": training_config.to_dict(),
-               "seed": training_config.seed, "status": metrics["status"], "n_params": sum(p.numel() for p in model.parameters())}
-    write_json(Path(run_dir) / "metrics.json", metrics)
-    write_json(Path(run_dir) / "summary.json", summary)
-    return summary | {"seconds": time.perf_counter() - start}
+    return runs.save_run(run_dir, data_config, model_config, training_config, metrics, sum(p.numel() for p in model.parameters()))
 
 def sharpness_tracker(data: Dataset, config: TrainingConfig):
     "The `on_epoch_end` hook that tracks the top Hessian eigenvalue, or None when tracking is off."
@@ -131,30 +116,14 @@ def sharpness_tracker(data: Dataset, config: TrainingConfig):
     from loss_landscape.landscape.hessian import track_sharpness
     return track_sharpness(data.x_train[:config.sharpness_subset], data.y_train[:config.sharpness_subset], config)
 
-# %% ../../nbs/03_training.ipynb #8df00853
-def load_run(run_dir) -> dict:
-    "A finished run's summary with its configs rebuilt (`data`, `model`, `training` keys added)."
-    summary = read_json(Path(run_dir) / "summary.json")
-    return summary | {"data": DatasetConfig.from_dict(summary["dataset"]), "model_config": ModelConfig.from_dict(summary["model"]),
-                      "training_config": TrainingConfig.from_dict(summary["training"])}
-
-def load_model(run_dir, checkpoint) -> MLPClassifier:
-    "The run's model with the weights of `checkpoint` (a path); a foreign checkpoint is an error naming it."
-    model = MLPClassifier(load_run(run_dir)["model_config"])
-    state = load_checkpoint(checkpoint)
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    if {k: tuple(v.shape) for k, v in state.items()} != expected:
-        raise ValueError(f"checkpoint {checkpoint} does not match the architecture of {run_dir} (expected tensors {expected})")
-    model.load_state_dict(state)
-    return model.eval()
-
 # %% ../../nbs/03_training.ipynb #d70dc91b
 def example_model(arch: str = "medium", activation: str = "relu", optimizer: str = "sgd", epochs: int = 30, n: int = 500, seed: int = 0):
     "Train a predefined variant on moons in memory (the same data for every seed); return `(model, data, init_state_dict)`."
+    from loss_landscape.data.datasets import make_dataset
     from loss_landscape.models.mlp import get_predefined_model_config
+    from loss_landscape.utils.configs import DatasetConfig
     data = make_dataset(DatasetConfig(n_train=n, n_test=n))  # one dataset; `seed` varies the model
     model = build_model(get_predefined_model_config(arch, activation), seed)
     init = {k: v.clone() for k, v in model.state_dict().items()}
-    config = TrainingConfig(optimizer=optimizer, learning_rate=DEFAULT_LEARNING_RATES[optimizer], epochs=epochs, seed=seed)
-    train_model(model, data, config)
+    train_model(model, data, TrainingConfig(optimizer=optimizer, epochs=epochs, seed=seed))
     return model.eval(), data, init

@@ -7,12 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 import torch
-from .params import ParameterEvaluator, ParameterLayout
+from .params import ParameterEvaluator, normalize_direction
 from ..utils.configs import InterpolationConfig
 from ..utils.io import ResultBase
 
 # %% auto #0
-__all__ = ['barrier', 'interpolation_alphas', 'InterpolationResult', 'layer_normalized', 'linear_interpolation_curve']
+__all__ = ['barrier', 'interpolation_alphas', 'InterpolationResult', 'linear_interpolation_curve']
 
 # %% ../../nbs/05_interpolation.ipynb #311a24e3
 def barrier(alphas, losses) -> float:
@@ -42,11 +42,6 @@ class InterpolationResult(ResultBase):
     settings: dict
     _arrays = ("alphas", "train_loss", "train_acc", "test_loss", "test_acc")
 
-def layer_normalized(direction: torch.Tensor, reference: torch.Tensor, layout: ParameterLayout) -> torch.Tensor:
-    "Each layer's part of `direction` rescaled to the norm of the same part of `reference`."
-    parts = zip(direction.split(layout.sizes), reference.split(layout.sizes))
-    return torch.cat([d * r.norm() / d.norm().clamp_min(1e-12) for d, r in parts])
-
 def linear_interpolation_curve(model: torch.nn.Module, # the architecture
                                theta_a: torch.Tensor, # start (flat), e.g. the initialization
                                theta_b: torch.Tensor, # end (flat), e.g. the trained weights
@@ -57,7 +52,9 @@ def linear_interpolation_curve(model: torch.nn.Module, # the architecture
     "Loss and accuracy along $\\theta_A + \\alpha(\\theta_B - \\theta_A)$."
     evaluator = ParameterEvaluator(model, splits, loss)
     direction = theta_b - theta_a
-    if config.normalization == "layer": direction = layer_normalized(direction, theta_b, evaluator.layout)
+    if config.normalization != "none":  # biases are rescaled as a whole, like a layer
+        layout = evaluator.layout
+        direction = layout.flatten(normalize_direction(layout.unflatten(direction), layout.unflatten(theta_b), config.normalization, bias="layer"))
     alphas = interpolation_alphas(config)
     m = evaluator.on_span(theta_a, direction[None], alphas[:, None])
     return InterpolationResult(alphas, m["train_loss"], m["train_acc"], m["test_loss"], m["test_acc"],

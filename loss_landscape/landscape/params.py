@@ -9,12 +9,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch.func import functional_call, vmap
-from ..models.mlp import accuracy, classification_loss
+from ..models.mlp import accuracy, classification_loss, scratch
 
 # %% auto #0
-__all__ = ['VMAP_MAX_PARAMETERS', 'ParameterLayout', 'parameters_of', 'flat_parameters', 'random_direction', 'Directions',
-           'orthogonalize', 'cosine', 'make_directions', 'ParameterEvaluator', 'check_points', 'loss_function',
-           'reference_evaluate']
+__all__ = ['ORTHOGONALIZATION_ROUNDS', 'VMAP_MAX_PARAMETERS', 'METRICS', 'ParameterLayout', 'parameters_of', 'flat_parameters',
+           'normalize_direction', 'random_direction', 'Directions', 'orthogonalize', 'cosine', 'make_directions',
+           'ParameterEvaluator', 'check_points', 'loss_function', 'reference_evaluate']
 
 # %% ../../nbs/04_params.ipynb #9e12df5a
 @dataclass(frozen=True)
@@ -64,22 +64,33 @@ def _rescale(d, target, dims=None):
     norm = lambda t: t.norm() if dims is None else t.norm(dim=dims, keepdim=True)
     return d * norm(target) / norm(d).clamp_min(1e-12)
 
+def normalize_direction(direction: dict[str, torch.Tensor], # the raw direction, by parameter name
+                        params: dict[str, torch.Tensor], # the point whose scale it takes
+                        normalization: str = "filter", # `filter`, `layer` or `none`
+                        bias: str = "zero", # `zero` or `layer`
+                       ) -> dict[str, torch.Tensor]:
+    "Each weight's part rescaled filter by filter (or layer by layer) to the weights' norms, as in Li et al. 2018; biases zeroed or layer-normalized."
+    out = {}
+    for name, p in params.items():
+        d = direction[name]
+        if p.ndim <= 1: d = torch.zeros_like(p) if bias == "zero" else _rescale(d, p)
+        elif normalization == "filter": d = _rescale(d, p, dims=tuple(range(1, p.ndim)))
+        elif normalization == "layer": d = _rescale(d, p)
+        out[name] = d
+    return out
+
 def random_direction(params: dict[str, torch.Tensor], # the point the direction starts from
                      normalization: str = "filter", # `filter`, `layer` or `none`
                      bias: str = "zero", # `zero` or `layer`
                      generator: torch.Generator | None = None,
                     ) -> dict[str, torch.Tensor]:
     "A Gaussian direction with the normalization of Li et al. 2018."
-    direction = {}
-    for name, p in params.items():
-        d = torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device)
-        if p.ndim <= 1: d = torch.zeros_like(p) if bias == "zero" else _rescale(d, p)
-        elif normalization == "filter": d = _rescale(d, p, dims=tuple(range(1, p.ndim)))
-        elif normalization == "layer": d = _rescale(d, p)
-        direction[name] = d
-    return direction
+    raw = {name: torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device) for name, p in params.items()}
+    return normalize_direction(raw, params, normalization, bias)
 
 # %% ../../nbs/04_params.ipynb #db70755d
+ORTHOGONALIZATION_ROUNDS = 50
+
 @dataclass(frozen=True)
 class Directions:
     "Flat directions `(k, n)` and how they were made."
@@ -103,16 +114,19 @@ def cosine(a: torch.Tensor, b: torch.Tensor) -> float:
     return (a @ b / (a.norm() * b.norm())).item()
 
 def make_directions(params: dict, k: int = 1, normalization: str = "filter", bias: str = "zero", seed: int = 0) -> Directions:
-    "`k` (1 or 2) seeded, normalized directions at `params`; a pair is orthogonalized."
+    "`k` (1 or 2) seeded, normalized directions at `params`; the second of a pair is orthogonalized and normalized again, in turns."
     if k not in (1, 2): raise ValueError(f"k={k} directions is not allowed; expected 1 or 2")
     gen = torch.Generator().manual_seed(seed)
     layout = ParameterLayout.of(params)
     vectors = [layout.flatten(random_direction(params, normalization, bias, gen)) for _ in range(k)]
-    if k == 2: vectors[1] = orthogonalize(*vectors)
+    for _ in range(ORTHOGONALIZATION_ROUNDS if k == 2 else 0):
+        if abs(cosine(*vectors)) < 1e-6: break
+        vectors[1] = layout.flatten(normalize_direction(layout.unflatten(orthogonalize(*vectors)), params, normalization, bias))
     return Directions(torch.stack(vectors), seed, normalization, bias, cosine(*vectors) if k == 2 else None)
 
 # %% ../../nbs/04_params.ipynb #acd0f6f9
 VMAP_MAX_PARAMETERS = 20_000
+METRICS = ("loss", "acc")
 
 class ParameterEvaluator:
     "Loss and accuracy of one architecture at many parameter points, on named data splits."
@@ -121,45 +135,54 @@ class ParameterEvaluator:
                  loss: str = "cross_entropy",
                  mode: str = "auto", # `auto`, `batched`, `vmap` or `loop`
                  memory_budget: int = 2**22, # bytes of one layer's activations per chunk of points
+                 metrics: tuple = METRICS, # which of `loss` and `acc` to compute, e.g. `("loss",)`
                 ):
         modes = ("auto", "batched", "vmap", "loop")
         if mode not in modes: raise ValueError(f"mode={mode!r} is not allowed; expected one of: {', '.join(modes)}")
+        if not metrics or set(metrics) - set(METRICS): raise ValueError(f"metrics={metrics!r} is not allowed; expected a non-empty subset of: {', '.join(METRICS)}")
         self.model, self.splits, self.loss = model.eval(), splits, loss
+        self.metrics = [m for m in METRICS if m in metrics]
         self.layout = ParameterLayout.of(model)
         generic = "vmap" if self.layout.size < VMAP_MAX_PARAMETERS else "loop"
         self.mode = mode if mode != "auto" else ("batched" if hasattr(model, "forward_points") else generic)
+        # all splits go through the model together: one pass with longer matrix products instead of one per split
+        self.inputs = torch.cat([x for x, _ in splits.values()])
+        starts = np.cumsum([0] + [len(x) for x, _ in splits.values()]).tolist()
+        self.columns = {name: (start, len(x)) for (name, (x, _)), start in zip(splits.items(), starts)}
         width = max(s[0] for s in self.layout.shapes if len(s) == 2)
-        largest = max(len(x) for x, _ in splits.values())
-        self.chunk_size = max(1, memory_budget // (largest * width * 4))
+        self.chunk_size = max(1, memory_budget // (len(self.inputs) * width * 4))
+        self.fused = self.mode == "batched" and hasattr(model, "first_preactivation")
+        self.workspace = {}  # buffers reused from chunk to chunk (see `scratch`)
 
     def _logits(self, params: dict, x: torch.Tensor) -> torch.Tensor:
         return functional_call(self.model, params, (x,))
 
-    @torch.no_grad()
-    def _evaluate_chunk(self, thetas: torch.Tensor) -> dict[str, torch.Tensor]:
-        params = self.layout.unflatten(thetas)
-        out = {}
+    def _evaluate_chunk(self, thetas: torch.Tensor, first: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        params, x = self.layout.unflatten(thetas), self.inputs.to(thetas.dtype)
+        if self.mode == "batched": logits = self.model.forward_points(params, x, first, self.workspace)
+        elif self.mode == "vmap": logits = vmap(self._logits, in_dims=(0, None))(params, x)
+        else: logits = torch.stack([self._logits({k: v[i] for k, v in params.items()}, x) for i in range(len(thetas))])
         class_dim = -2 if self.mode == "batched" else -1
-        for split, (x, y) in self.splits.items():
-            x = x.to(thetas.dtype)
-            if self.mode == "batched": logits = self.model.forward_points(params, x)
-            elif self.mode == "vmap": logits = vmap(self._logits, in_dims=(0, None))(params, x)
-            else: logits = torch.stack([self._logits({k: v[i] for k, v in params.items()}, x) for i in range(len(thetas))])
-            out[f"{split}_loss"] = classification_loss(logits, y, self.loss, class_dim)
-            out[f"{split}_acc"] = accuracy(logits, y, class_dim)
+        out = {}
+        for split, (_, y) in self.splits.items():
+            z = logits.narrow(-1 if class_dim == -2 else -2, *self.columns[split])  # this split's samples
+            if "loss" in self.metrics: out[f"{split}_loss"] = classification_loss(z, y, self.loss, class_dim)
+            if "acc" in self.metrics: out[f"{split}_acc"] = accuracy(z, y, class_dim)
         return out
 
     def _run(self, n_points: int, make_chunk) -> dict[str, np.ndarray]:
-        chunks = [self._evaluate_chunk(make_chunk(slice(i, i + self.chunk_size))) for i in range(0, n_points, self.chunk_size)]
+        chunks = [self._evaluate_chunk(*make_chunk(slice(i, i + self.chunk_size))) for i in range(0, n_points, self.chunk_size)]
         return {k: torch.cat([c[k] for c in chunks]).double().cpu().numpy() for k in chunks[0]}
 
+    @torch.no_grad()
     def at_points(self, thetas: torch.Tensor) -> dict[str, np.ndarray]:
         "Metrics at explicit points `(P, n)`: `{split}_loss`, `{split}_acc`, each of shape `(P,)`."
         thetas = torch.atleast_2d(thetas)
         check_points(thetas, "parameter points")
         self.layout.unflatten(thetas[:1])
-        return self._run(len(thetas), lambda s: thetas[s])
+        return self._run(len(thetas), lambda s: (thetas[s], None))
 
+    @torch.no_grad()
     def on_span(self, origin: torch.Tensor, # (n,)
                 basis: torch.Tensor, # (k, n)
                 coefficients, # (P, k): the points are origin + coefficients @ basis
@@ -168,7 +191,16 @@ class ParameterEvaluator:
         coefficients = torch.as_tensor(np.asarray(coefficients), dtype=origin.dtype).reshape(-1, len(basis))
         check_points(coefficients, "grid of coefficients")
         self.layout.unflatten(origin); self.layout.unflatten(basis)
-        return self._run(len(coefficients), lambda s: origin + coefficients[s] @ basis)
+        span = torch.cat([origin[None], basis])
+        homogeneous = torch.cat([torch.ones_like(coefficients[:, :1]), coefficients], 1).to(origin.device)  # rows [1, c]
+        first = self.model.first_preactivation(self.layout.unflatten(span), self.inputs.to(span.dtype)).flatten(1) if self.fused else None
+        def chunk(s):  # a point is [1, c] @ [o; B], and so are its first layer's pre-activations
+            c = homogeneous[s]
+            thetas = torch.mm(c, span, out=scratch(self.workspace, "points", (len(c), span.shape[1]), span))
+            if first is None: return thetas, None
+            z = torch.mm(c, first, out=scratch(self.workspace, "first layer", (len(c), first.shape[1]), first))
+            return thetas, z.view(len(c), -1, len(self.inputs))
+        return self._run(len(coefficients), chunk)
 
 def check_points(values: torch.Tensor, what: str):
     "A grid must be non-empty and finite."

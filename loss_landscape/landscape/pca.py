@@ -7,30 +7,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 import numpy as np
 import torch
-from ..experiments.train_model import checkpoint_name, list_checkpoints
 from .params import ParameterEvaluator, ParameterLayout
 from ..utils.configs import PCAConfig
-from ..utils.io import ResultBase, load_checkpoint
+from ..utils.io import ResultBase
 
 # %% auto #0
-__all__ = ['load_trajectory', 'TrajectoryPCA', 'trajectory_pca', 'PCAResult', 'pca_grid', 'pca_surface']
+__all__ = ['TrajectoryPCA', 'trajectory_pca', 'PCAResult', 'pca_grid', 'pca_surface']
 
 # %% ../../nbs/09_pca.ipynb #fd0e7ada
-def load_trajectory(run_dir, layout: ParameterLayout, expected_epochs: list[int] | None = None) -> tuple[list[int], torch.Tensor]:
-    "Epochs and flat weights `(T, n)` of a run's checkpoints, in order; a missing checkpoint is an error naming the run and file."
-    checkpoints = list_checkpoints(run_dir)
-    if not checkpoints: raise FileNotFoundError(f"no checkpoints in {run_dir}/checkpoints")
-    missing = sorted(set(expected_epochs or []) - {e for e, _ in checkpoints})
-    if missing:
-        names = [checkpoint_name(e, final=e == max(expected_epochs)) for e in missing]
-        raise FileNotFoundError(f"run {run_dir} is missing trajectory checkpoint(s) {', '.join(names)} in checkpoints/")
-    thetas = []
-    for _, path in checkpoints:
-        state = load_checkpoint(path)
-        try: thetas.append(layout.flatten({k: state[k] for k in layout.names}))
-        except (KeyError, ValueError) as e: raise ValueError(f"checkpoint {path} does not match the group's architecture: {e}") from None
-    return [e for e, _ in checkpoints], torch.stack(thetas)
-
 @dataclass(frozen=True)
 class TrajectoryPCA:
     "Centre, two orthonormal components `(2, n)`, their explained-variance ratios, and each path's coordinates."

@@ -4,18 +4,28 @@
 
 # %% ../../nbs/02_models.ipynb #575043c3
 from __future__ import annotations
+from functools import reduce
 import torch
 import torch.nn.functional as F
 from torch import nn
 from ..utils.configs import ARCHITECTURES, ModelConfig
 
 # %% auto #0
-__all__ = ['ACTIVATION_MODULES', 'ACTIVATIONS_IN_PLACE', 'VARIANTS', 'MLPClassifier', 'classification_loss', 'target_logits',
-           'accuracy', 'get_predefined_model_config', 'count_parameters']
+__all__ = ['ACTIVATION_MODULES', 'ACTIVATIONS_IN_PLACE', 'VARIANTS', 'scratch', 'MLPClassifier', 'classification_loss',
+           'target_logits', 'accuracy', 'get_predefined_model_config', 'count_parameters']
 
 # %% ../../nbs/02_models.ipynb #62ac078c
 ACTIVATION_MODULES = {"relu": nn.ReLU, "tanh": nn.Tanh, "gelu": nn.GELU}
 ACTIVATIONS_IN_PLACE = {"relu": torch.relu_, "tanh": torch.tanh_, "gelu": torch.ops.aten.gelu_}
+
+def scratch(workspace: dict | None, # buffers kept between calls, by key
+            key, shape: tuple, like: torch.Tensor) -> torch.Tensor | None:
+    "An `out=` buffer of `shape` with `like`'s dtype and device, reused from `workspace`; None (a fresh result) without one."
+    if workspace is None: return None
+    buffer = workspace.get(key)
+    if buffer is None or buffer.shape[1:] != shape[1:] or len(buffer) < shape[0] or (buffer.dtype, buffer.device) != (like.dtype, like.device):
+        buffer = workspace[key] = torch.empty(shape, dtype=like.dtype, device=like.device)
+    return buffer[:shape[0]]
 
 class MLPClassifier(nn.Module):
     "Fully connected classifier built from a `ModelConfig`; returns logits."
@@ -38,17 +48,27 @@ class MLPClassifier(nn.Module):
         for layer in self.layers[:-1]: x = self.activation(layer(x))
         return self.layers[-1](x)
 
+    def first_preactivation(self, params: dict, # parameters of P points, each of shape (P, *shape)
+                            x: torch.Tensor, # (n, input_dim), shared by all points
+                            workspace: dict | None = None, # see `scratch` (no autograd)
+                           ) -> torch.Tensor:
+        "Feature-major pre-activations `(P, width, n)` of the first layer, $W^{(1)} X^\\top + b^{(1)}$: linear in the parameters."
+        W, b = params["layers.0.weight"], params["layers.0.bias"]
+        P, width, inputs = W.shape
+        out = scratch(workspace, "layers.0", (P * width, len(x)), W)
+        return torch.addmm(b.reshape(P * width, 1), W.reshape(P * width, inputs), x.T, out=out).view(P, width, -1)
+
     def forward_points(self, params: dict, # parameters of P points, each of shape (P, *shape)
                        x: torch.Tensor, # (n, input_dim), shared by all points
+                       first_preactivation: torch.Tensor | None = None, # (P, width, n) if already known; overwritten
+                       workspace: dict | None = None, # see `scratch` (no autograd); the logits then live in it until the next call
                       ) -> torch.Tensor:
         "Feature-major logits `(P, num_classes, n)` of P parameter points at once (see the parameter-space chapter)."
-        h, activation_ = x.T, ACTIVATIONS_IN_PLACE[self.config.activation]
-        for i in range(len(self.layers)):
+        h = self.first_preactivation(params, x, workspace) if first_preactivation is None else first_preactivation
+        for i in range(1, len(self.layers)):
+            ACTIVATIONS_IN_PLACE[self.config.activation](h)  # in place: no second buffer of this size
             W, b = params[f"layers.{i}.weight"], params[f"layers.{i}.bias"]
-            P, out, inp = W.shape
-            if i == 0: h = torch.addmm(b.reshape(P * out, 1), W.reshape(P * out, inp), h).view(P, out, -1)
-            else: h = torch.baddbmm(b.unsqueeze(-1), W, h)
-            if i < len(self.layers) - 1: activation_(h)  # in place: no second buffer of this size
+            h = torch.baddbmm(b.unsqueeze(-1), W, h, out=scratch(workspace, f"layers.{i}", (*W.shape[:2], h.shape[-1]), W))
         return h
 
 # %% ../../nbs/02_models.ipynb #78756c39
@@ -58,12 +78,19 @@ def classification_loss(logits: torch.Tensor, # (..., n, num_classes), or (..., 
                         class_dim: int = -1, # -1 for sample-major logits, -2 for feature-major
                        ) -> torch.Tensor:
     "Mean loss over the samples; leading dimensions (several parameter points) are kept."
-    if kind == "cross_entropy": return (logits.logsumexp(class_dim) - target_logits(logits, targets, class_dim)).mean(-1)
+    if kind == "cross_entropy": return (_over_classes(logits, class_dim, torch.logaddexp) - target_logits(logits, targets, class_dim)).mean(-1)
     if kind == "mse":
         onehot = F.one_hot(targets, logits.shape[class_dim]).to(logits.dtype)
         if class_dim == -2: onehot = onehot.T
         return 0.5 * ((logits - onehot) ** 2).sum(class_dim).mean(-1)
     raise ValueError(f"loss kind={kind!r} is not allowed; expected one of: cross_entropy, mse")
+
+def _over_classes(logits, class_dim: int, pairwise) -> torch.Tensor:
+    "`logsumexp` (pairwise `logaddexp`) or `amax` (`maximum`) over the classes."
+    # feature-major logits have a few long class rows: combining them pairwise is a few fast elementwise passes,
+    # where a reduction over the short strided class dimension is several times slower
+    if class_dim == -2: return reduce(pairwise, logits.unbind(-2))
+    return logits.logsumexp(class_dim) if pairwise is torch.logaddexp else logits.amax(class_dim)
 
 def target_logits(logits, targets, class_dim: int = -1) -> torch.Tensor:
     "The logit of each sample's own class."
@@ -71,8 +98,8 @@ def target_logits(logits, targets, class_dim: int = -1) -> torch.Tensor:
     return logits.gather(class_dim, index.expand(*logits.shape[:class_dim], *index.shape[class_dim:])).squeeze(class_dim)
 
 def accuracy(logits, targets, class_dim: int = -1) -> torch.Tensor:
-    "Fraction of samples whose own class has the largest logit (a reduction that is fast along either dimension)."
-    return (target_logits(logits, targets, class_dim) >= logits.amax(class_dim)).to(logits.dtype).mean(-1)
+    "Fraction of samples whose own class has the largest logit."
+    return (target_logits(logits, targets, class_dim) >= _over_classes(logits, class_dim, torch.maximum)).to(logits.dtype).mean(-1)
 
 # %% ../../nbs/02_models.ipynb #37242524
 VARIANTS = {"shallow-small": (50,), "shallow-wide": (500,), "deep-small": (100,) * 4,

@@ -4,72 +4,74 @@
 
 # %% ../../nbs/14_reports.ipynb #3b628c55
 from __future__ import annotations
-import math, os
+import math, os, sys
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau
-from ..experiments.parallel import TEMPLATES
-from ..utils.arguments import ArgumentParser
-from ..utils.io import atomic_write, read_json
+from .. import registry, runs
+from ..utils.io import atomic_write
 
 # %% auto #0
-__all__ = ['MEASURES', 'GEOMETRY', 'PROBE_FILES', 'GROUP_MEASURES', 'AXIS_STUDIES', 'TREND_MEASURES', 'TABLE_MEASURES',
-           'FLATNESS', 'collect_runs', 'mean_std', 'group_of', 'study_table', 'describe_trend', 'kendall',
-           'granulated_tau', 'generalization_table', 'status_lines', 'axis_study', 'connectivity_study',
-           'summary_report', 'write_text', 'generate_summary_report', 'generate_study_reports', 'fully_reported',
-           'main']
+__all__ = ['PERFORMANCE', 'AXIS_STUDIES', 'labels', 'geometry', 'group_measures', 'collect_runs', 'mean_std', 'distinct',
+           'group_of', 'study_table', 'describe_trend', 'kendall', 'granulated_tau', 'generalization_table',
+           'table_measures', 'study_figures', 'status_lines', 'axis_study', 'connectivity_study', 'summary_report',
+           'write_text', 'generate_summary_report', 'write_studies', 'generate_study_reports', 'fully_reported',
+           'report_command']
 
 # %% ../../nbs/14_reports.ipynb #ab76f44a
-MEASURES = {  # column -> what it is, in a report's words
-    "train_acc": "train accuracy", "test_acc": "test accuracy", "train_loss": "train loss", "test_loss": "test loss",
-    "gap": "generalization gap (test - train loss)", "top_eigenvalue": "top Hessian eigenvalue", "trace": "Hessian trace",
-    "min_eigenvalue": "most negative Hessian eigenvalue", "sharpness": "epsilon-sharpness (%)",
-    "adaptive_sharpness": "adaptive sharpness (%)", "bump": "interpolation bump", "slice_width": "1-D slice width",
-    "barrier_naive": "barrier, linear", "barrier_aligned": "barrier, aligned", "barrier_bezier": "barrier, Bezier",
-}
-GEOMETRY = ["top_eigenvalue", "trace", "min_eigenvalue", "sharpness", "adaptive_sharpness", "bump", "slice_width",
-            "barrier_naive", "barrier_aligned", "barrier_bezier"]
-PROBE_FILES = {"bump": "interpolation/interpolation.json", "slice_width": "slices/slice_1d.json",
-               "top_eigenvalue": "hessian/spectrum.json", "sharpness": "sharpness/sharpness.json"}
+PERFORMANCE = {"train_acc": "train accuracy", "test_acc": "test accuracy", "train_loss": "train loss", "test_loss": "test loss",
+               "gap": "generalization gap (test - train loss)"}
 
-def _read(path):
-    return read_json(path) if Path(path).is_file() else None
+def labels() -> dict[str, str]:
+    "Column -> what it is, in a report's words: the performance measures, then every measure of the registry."
+    return PERFORMANCE | {m.column: m.label for m in registry.measures()}
 
-def _geometry(fig: Path) -> dict:
-    "Per-run probe numbers; absent files give NaN."
-    interp, line, spec, sharp = (_read(fig / f) for f in PROBE_FILES.values())
-    row = {"bump": interp["bump"] if interp else np.nan, "slice_width": line["width"] if line else np.nan}
-    row |= {"top_eigenvalue": spec["top_eigenvalues"][0], "trace": spec["trace"]["mean"], "min_eigenvalue": spec["min_eigenvalue"]} if spec else \
-           {"top_eigenvalue": np.nan, "trace": np.nan, "min_eigenvalue": np.nan}
-    if sharp:
-        i = int(np.argmin(np.abs(np.log(np.maximum(sharp["epsilons"], 1e-12)) - np.log(1e-2))))  # the epsilon closest to 1e-2
-        row |= {"sharpness": sharp["sharpness"][i], "adaptive_sharpness": sharp["adaptive_sharpness"][i], "epsilon": sharp["epsilons"][i]}
-    else: row |= {"sharpness": np.nan, "adaptive_sharpness": np.nan}
-    row["missing_probes"] = [f for f in PROBE_FILES.values() if not (fig / f).is_file()]
-    return row
+def geometry() -> list[str]:
+    "The registry's measures, in order: the columns compared with the generalization gap."
+    return [m.column for m in registry.measures()]
 
-def _barriers(group_fig: Path) -> dict:
-    "Mean barriers of a group's pairs, NaN when connectivity has not run or was skipped."
-    data = _read(group_fig / "connectivity/connectivity.json")
-    pairs = data["pairs"] if data else []
-    return {f"barrier_{k}": float(np.mean([p["barriers"][k] for p in pairs])) if pairs else np.nan for k in ("naive", "aligned", "bezier")}
+def group_measures() -> list[str]:
+    "The measures with one value per group of seeds, shared by its runs."
+    return [m.column for m in registry.measures("group")]
+
+def _probe_columns(probes, folder: Path) -> dict:
+    "The measures of `probes` read from `folder`, NaN where a result is missing; which files are missing and which are invalid."
+    row, missing, invalid = {}, [], []
+    for probe in probes:
+        row |= {m.column: np.nan for m in probe.measures}
+        if not (folder / probe.file).is_file(): missing.append(probe.file); continue
+        try: row |= probe.values(probe.load(folder), folder)
+        except ValueError as e: invalid.append(str(e))
+    return row | {"missing": missing, "invalid": invalid}
+
+def _run_columns(run: runs.Run, root: Path) -> dict:
+    "The configuration of a run, as the tables name it."
+    depth, width = (len(run.model.hidden_sizes), max(run.model.hidden_sizes, default=0)) if hasattr(run.model, "hidden_sizes") else (np.nan, np.nan)
+    return {"run": str(run.path.relative_to(root)), "dataset": run.data.name, "arch": run.model.arch, "depth": depth, "width": width,
+            "activation": run.model.activation, "optimizer": run.training.optimizer, "learning_rate": run.training.learning_rate,
+            "seed": run.seed, "status": run.status, "n_params": run.n_params}
 
 def collect_runs(experiments_root, figures_root) -> pd.DataFrame:
-    "One row per run: configuration, final metrics, geometry, status and what is missing."
-    root, figures = Path(experiments_root), Path(figures_root)
-    rows = []
-    for summary_path in sorted(root.rglob("summary.json")) if root.is_dir() else []:
-        run = summary_path.parent
-        summary, metrics = read_json(summary_path), _read(run / "metrics.json") or {}
-        model, rel = summary["model"], run.relative_to(root)
-        row = {"run": str(rel), "dataset": summary["dataset"]["name"], "arch": model["arch"], "depth": len(model["hidden_sizes"]),
-               "width": max(model["hidden_sizes"], default=0), "activation": model["activation"], "optimizer": summary["training"]["optimizer"],
-               "seed": summary["seed"], "status": summary["status"], "n_params": summary["n_params"]}
-        if summary["status"] == "completed":
-            row |= {k: metrics[k][-1] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
-            row["gap"] = row["test_loss"] - row["train_loss"]
-            row |= _geometry(figures / rel) | _barriers(figures / rel.parent)
+    "One row per run: configuration, final metrics, geometry, status, and what is missing or unreadable."
+    root, figures, rows, groups = Path(experiments_root), Path(figures_root), [], {}
+    for path in runs.find_runs(root):
+        try:
+            run = runs.load_run(path)
+            row = _run_columns(run, root)
+            if run.status == "completed":
+                metrics = runs.load_metrics(path)
+                row |= {k: metrics[k][-1] for k in ("train_loss", "train_acc", "test_loss", "test_acc")}
+                row["gap"] = row["test_loss"] - row["train_loss"]
+        except ValueError as e:
+            rows.append({"run": str(path.relative_to(root)), "status": "failed", "error": str(e)}); continue
+        if run.status == "completed":
+            group = runs.group_of(path)
+            groups.setdefault(group, _probe_columns(registry.probes("group"), runs.figures_dir(group, root, figures)))
+            group_row = groups[group]
+            row |= _probe_columns(registry.probes("run"), runs.figures_dir(path, root, figures))
+            row |= {k: v for k, v in group_row.items() if k not in ("missing", "invalid")}
+            row |= {"group_missing": group_row["missing"], "group_invalid": group_row["invalid"]}
         rows.append(row)
     return pd.DataFrame(rows, columns=None if rows else ["run", "status"])
 
@@ -80,17 +82,20 @@ def mean_std(values) -> str:
     if not len(v): return "n/a"
     return f"{v.mean():.3g}" if len(v) == 1 else f"{v.mean():.3g} ± {v.std(ddof=1):.2g}"
 
-GROUP_MEASURES = ("barrier_naive", "barrier_aligned", "barrier_bezier")  # one value per group of seeds, shared by its runs
+def distinct(values) -> str:
+    "The distinct values of a setting, sorted and comma-separated (a setting is listed, not averaged)."
+    return ", ".join(f"{v:g}" for v in sorted(set(pd.Series(values).dropna())))
 
 def group_of(run: str) -> str:
-    "The group of seeds a run belongs to: the folder of its configuration."
-    return str(Path(run).parent)
+    "The group of seeds a run belongs to, as the tables name it."
+    return str(runs.group_of(run))
 
 def study_table(runs: pd.DataFrame, axis: str, measures: list[str]) -> pd.DataFrame:
-    "Mean ± std of each measure, one row per value of `axis`, with the number of runs; a group's barriers count once."
+    "Mean ± std of each measure, one row per value of `axis`, with the number of runs and their learning rates; a group's values count once."
     one_per_group = runs[~runs["run"].map(group_of).duplicated()]
-    table = pd.DataFrame({MEASURES[m]: (one_per_group if m in GROUP_MEASURES else runs).groupby(axis, sort=True)[m].agg(mean_std)
+    table = pd.DataFrame({labels()[m]: (one_per_group if m in group_measures() else runs).groupby(axis, sort=True)[m].agg(mean_std)
                           for m in measures if m in runs})
+    if "learning_rate" in runs: table.insert(0, "learning rate", runs.groupby(axis, sort=True)["learning_rate"].agg(distinct))
     table.insert(0, "runs", runs.groupby(axis, sort=True).size())
     return table
 
@@ -99,9 +104,9 @@ def describe_trend(runs: pd.DataFrame, axis: str, measure: str) -> str | None:
     means = runs.groupby(axis, sort=True)[measure].mean().dropna()
     if len(means) < 2: return None
     (lo_key, lo), (hi_key, hi) = (means.index[0], means.iloc[0]), (means.index[-1], means.iloc[-1])
-    if f"{hi:.3g}" == f"{lo:.3g}": return f"The mean {MEASURES[measure]} stays at {lo:.3g} from {axis} {lo_key} to {axis} {hi_key}."
+    if f"{hi:.3g}" == f"{lo:.3g}": return f"The mean {labels()[measure]} stays at {lo:.3g} from {axis} {lo_key} to {axis} {hi_key}."
     direction = "rises" if hi > lo else "falls"
-    return f"The mean {MEASURES[measure]} {direction} from {lo:.3g} ({axis} {lo_key}) to {hi:.3g} ({axis} {hi_key})."
+    return f"The mean {labels()[measure]} {direction} from {lo:.3g} ({axis} {lo_key}) to {hi:.3g} ({axis} {hi_key})."
 
 # %% ../../nbs/14_reports.ipynb #fd178dd2
 def kendall(x, y) -> tuple[float, int]:
@@ -130,14 +135,14 @@ def _sign_tau(x, y) -> float:
 def generalization_table(runs: pd.DataFrame, axes: list[str]) -> pd.DataFrame:
     "Kendall's tau of each geometric measure with the generalization gap: overall, and granulated per axis."
     rows = {}
-    for m in GEOMETRY:
+    for m in geometry():
         if m not in runs or runs[m].isna().all(): continue
         tau, n = kendall(runs[m], runs["gap"])
         row = {"tau (all runs)": f"{tau:.2f} (n={n})" if math.isfinite(tau) else f"n/a (n={n})"}
         for axis in axes:
             g, sets = granulated_tau(runs, m, axis, axes)
             row[f"tau within {axis}"] = f"{g:.2f} ({sets} sets)" if math.isfinite(g) else f"n/a ({sets} sets)"
-        rows[MEASURES[m]] = row
+        rows[labels()[m]] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
 # %% ../../nbs/14_reports.ipynb #72b1e8a3
@@ -147,44 +152,55 @@ AXIS_STUDIES = {
     "activation_study.md": ("activation", "Activation", "Do ReLU, Tanh and GELU networks find different kinds of minima?"),
     "optimizer_study.md": ("optimizer", "Optimizer", "Do SGD with momentum and Adam end in different places?"),
 }
-TREND_MEASURES = ["test_acc", "gap", "top_eigenvalue", "trace", "sharpness", "slice_width", "bump"]
-TABLE_MEASURES = ["train_acc", "test_acc", "train_loss", "test_loss", "gap", "top_eigenvalue", "trace", "min_eigenvalue",
-                  "sharpness", "adaptive_sharpness", "bump", "slice_width", "barrier_naive", "barrier_aligned", "barrier_bezier"]
-FLATNESS = {"top_eigenvalue": ("sharper", "flatter"), "trace": ("sharper", "flatter"), "sharpness": ("sharper", "flatter"),
-            "slice_width": ("wider", "narrower")}
+
+def table_measures() -> list[str]:
+    "The columns of a study's table: performance, then the registry's measures."
+    return list(PERFORMANCE) + geometry()
 
 def _sentences(runs, axis) -> list[str]:
-    out = []
-    for m in TREND_MEASURES:
+    "A sentence on the trend of test accuracy, the gap and each measure of one run, with what it says about flatness."
+    flatness, out = {m.column: m for m in registry.measures() if m.flatter}, []
+    for m in ["test_acc", "gap"] + [m.column for m in registry.measures("run")]:
         sentence = m in runs and describe_trend(runs, axis, m)
         if not sentence: continue
-        if m in FLATNESS and "stays" not in sentence:
-            word = FLATNESS[m][0] if "rises" in sentence else FLATNESS[m][1]
-            sentence = sentence[:-1] + f": by this measure the last group's minima are {word}."
+        if m in flatness and "stays" not in sentence:
+            sentence = sentence[:-1] + f": by this measure the last group's minima are {flatness[m].words(rises='rises' in sentence)}."
         out.append(sentence)
     return out
 
 def _link(path: Path, reports_root: Path, alt: str) -> str:
     return f"![{alt}]({Path(os.path.relpath(path, reports_root)).as_posix()})"
 
-def _figures(runs, axis, figures_root, reports_root, names=("slices/surface_2d_contour.png", "interpolation/interpolation.png")) -> list[str]:
-    "For each value of `axis`, the figures of its first probed run."
+def study_figures(folder: Path, scope: str) -> list[Path]:
+    "The figures the registry's probes of `scope` show in the studies, found in `folder` (the first match of each pattern)."
+    found = [sorted(folder.glob(pattern))[:1] for p in registry.probes(scope) for pattern in p.study_figures]
+    return [f for match in found for f in match]
+
+def _figures(runs, axis, figures_root, reports_root) -> list[str]:
+    "For each value of `axis`, the study figures of its first probed run."
     lines = []
     for value, group in runs.groupby(axis, sort=True):
         for rel in group["run"]:
-            found = [figures_root / rel / n for n in names if (figures_root / rel / n).is_file()]
+            found = study_figures(figures_root / rel, "run")
             if found:
                 lines += [f"**{axis} = {value}** (`{rel}`)", ""] + [_link(f, reports_root, f"{rel} {f.parent.name}") for f in found] + [""]
                 break
     return lines
 
 def status_lines(runs: pd.DataFrame) -> list[str]:
-    "What is missing or failed, and how to produce it."
+    "What is missing, unreadable or failed, and how to produce it."
     if runs.empty: return ["No runs were found. Train some first: `loss-landscape train --preset quick`, then `loss-landscape probe --preset quick`."]
-    lines = [f"- diverged: `{r}` (no probes: the weights are not finite)" for r in runs.loc[runs.status != "completed", "run"]]
-    done = runs[runs.status == "completed"]
-    for _, row in done.iterrows():
-        if row.get("missing_probes"): lines.append(f"- missing probe results for `{row['run']}`: {', '.join(row['missing_probes'])}; run `loss-landscape probe`")
+    lines = [f"- diverged: `{r}` (no probes: the weights are not finite)" for r in runs.loc[runs.status == "diverged", "run"]]
+    lines += [f"- failed: `{row['run']}`: {row['error']}" for _, row in runs[runs.status == "failed"].iterrows()]
+    seen = set()
+    for _, row in runs[runs.status == "completed"].iterrows():
+        if row.get("missing"): lines.append(f"- missing probe results for `{row['run']}`: {', '.join(row['missing'])}; run `loss-landscape probe`")
+        lines += [f"- unreadable probe result of `{row['run']}`: {e}" for e in row.get("invalid") or []]
+        group = group_of(row["run"])
+        if group in seen: continue
+        seen.add(group)
+        if row.get("group_missing"): lines.append(f"- missing probe results for the group `{group}`: {', '.join(row['group_missing'])}; run `loss-landscape probe`")
+        lines += [f"- unreadable probe result of the group `{group}`: {e}" for e in row.get("group_invalid") or []]
     return lines or ["All runs completed and were probed."]
 
 def axis_study(runs: pd.DataFrame, axis: str, title: str, question: str, figures_root: Path, reports_root: Path) -> str:
@@ -193,7 +209,7 @@ def axis_study(runs: pd.DataFrame, axis: str, title: str, question: str, figures
     parts = [f"# {title} study", "", question, ""]
     if done.empty: return "\n".join(parts + ["## Status", ""] + status_lines(runs)) + "\n"
     parts += ["## What the table shows", ""] + [f"- {s}" for s in _sentences(done, axis)] + [""]
-    parts += [f"## Measures by {axis} (mean ± std over runs)", "", study_table(done, axis, TABLE_MEASURES).to_markdown(), ""]
+    parts += [f"## Measures by {axis} (mean ± std over runs)", "", study_table(done, axis, table_measures()).to_markdown(), ""]
     parts += ["## Figures", ""] + _figures(done, axis, figures_root, reports_root) + ["## Status", ""] + status_lines(runs)
     return "\n".join(parts) + "\n"
 
@@ -204,31 +220,28 @@ def connectivity_study(runs: pd.DataFrame, figures_root: Path, reports_root: Pat
              "and does a curved path avoid what a straight one cannot?", ""]
     done = runs[runs.status == "completed"] if not runs.empty else runs
     groups = done.assign(group=done["run"].map(group_of)) if not done.empty else done
-    if groups.empty or groups[list(GROUP_MEASURES)].isna().all().all():
+    if groups.empty or groups[group_measures()].isna().all().all():
         return "\n".join(parts + ["No connectivity results yet: each group needs at least two completed seeds and `loss-landscape probe`.", "",
                                   "## Status", ""] + status_lines(runs)) + "\n"
-    per_group = groups.groupby("group")[list(GROUP_MEASURES)].first()
+    per_group = groups.groupby("group")[group_measures()].first()
     means = per_group.mean()
     parts += ["## What the table shows", "",
               f"- Across {len(per_group)} groups, aligning hidden units changes the mean barrier from {means.barrier_naive:.3g} to "
               f"{means.barrier_aligned:.3g}; the trained Bezier curve brings it to {means.barrier_bezier:.3g}.",
               f"- Aligned barriers are lower than naive ones in {(per_group.barrier_aligned < per_group.barrier_naive).sum()} of {len(per_group)} groups.", ""]
-    parts += ["## Barriers by group (training loss; mean over pairs of seeds)", "", per_group.rename(columns=MEASURES).to_markdown(floatfmt=".4g"), ""]
+    parts += ["## Barriers by group (training loss; mean over pairs of seeds)", "", per_group.rename(columns=labels()).to_markdown(floatfmt=".4g"), ""]
     parts += ["## Barriers by architecture (mean ± std over groups)", "",
-              study_table(groups, "arch", list(GROUP_MEASURES)).to_markdown(), ""]
+              study_table(groups, "arch", group_measures()).to_markdown(), ""]
     parts += ["## Figures", ""]
     for group in per_group.index:
-        found = sorted((figures_root / group / "connectivity").glob("*.png"))[:1] + [p for p in [figures_root / group / "pca/pca_surface.png"] if p.is_file()]
+        found = study_figures(figures_root / group, "group")
         if found: parts += [f"**{group}**", ""] + [_link(f, reports_root, f"{group} {f.stem}") for f in found] + [""]
     return "\n".join(parts + ["## Status", ""] + status_lines(runs)) + "\n"
 
 def summary_report(runs: pd.DataFrame, reports_root: Path) -> str:
     "Every configuration, the studies, and which measure predicts generalization."
     studies = [(name, title) for name, (_, title, _) in AXIS_STUDIES.items()] + [("connectivity_study.md", "Connectivity")]
-    parts = ["# Summary", "", "## Studies", ""] + [f"- [{t}]({n})" for n, t in studies]
-    eos = TEMPLATES.parent / "16_edge_of_stability.ipynb"
-    if eos.is_file(): parts.append(f"- [Edge of Stability]({Path(os.path.relpath(eos, reports_root)).as_posix()}): sharpness during full-batch training")
-    parts.append("")
+    parts = ["# Summary", "", "## Studies", ""] + [f"- [{t}]({n})" for n, t in studies] + [""]
     done = runs[runs.status == "completed"] if not runs.empty else runs
     if not done.empty:
         parts += ["## Runs", "", f"{len(runs)} runs found, {len(done)} completed.", "",
@@ -239,6 +252,7 @@ def summary_report(runs: pd.DataFrame, reports_root: Path) -> str:
                   "Kendall's tau between each measure and the generalization gap (test minus train loss): over all runs, and granulated "
                   "(Jiang et al. 2019: the mean tau over sets of runs that differ only in one axis). +1: the measure ranks runs exactly "
                   "as the gap does. Barriers are per group of seeds, shared by its runs.", "",
+                  "What each measure is:", ""] + [f"- **{m.label}**: {m.definition}." for m in registry.measures()] + ["",
                   generalization_table(done, axes).to_markdown(), ""]
     return "\n".join(parts + ["## Status", ""] + status_lines(runs)) + "\n"
 
@@ -251,25 +265,30 @@ def generate_summary_report(experiments_root, figures_root, reports_root) -> Pat
     reports_root = Path(reports_root)
     return write_text(reports_root / "summary.md", summary_report(collect_runs(experiments_root, figures_root), reports_root))
 
-def generate_study_reports(experiments_root, figures_root, reports_root) -> list[Path]:
-    "Write `summary.md` and the five studies under `reports_root`; return their paths."
-    runs, figures, reports = collect_runs(experiments_root, figures_root), Path(figures_root), Path(reports_root)
+def write_studies(runs: pd.DataFrame, figures_root, reports_root) -> list[Path]:
+    "Write `summary.md` and the five studies of `runs` under `reports_root`; return their paths."
+    figures, reports = Path(figures_root), Path(reports_root)
     written = [write_text(reports / "summary.md", summary_report(runs, reports))]
     for name, (axis, title, question) in AXIS_STUDIES.items():
         written.append(write_text(reports / name, axis_study(runs, axis, title, question, figures, reports)))
     written.append(write_text(reports / "connectivity_study.md", connectivity_study(runs, figures, reports)))
     return written
 
-def fully_reported(runs: pd.DataFrame) -> bool:
-    "True when every completed run has all its probe results."
-    return runs.empty or "missing_probes" not in runs or not any(bool(m) for m in runs["missing_probes"].dropna())
+def generate_study_reports(experiments_root, figures_root, reports_root) -> list[Path]:
+    "Write `summary.md` and the five studies under `reports_root`; return their paths."
+    return write_studies(collect_runs(experiments_root, figures_root), figures_root, reports_root)
 
-def main(argv=None) -> int:
-    p = ArgumentParser(prog="loss-landscape report", description="Write summary.md and the five studies from the result files.")
-    p.add_argument("--experiments-root", default="reports/experiments")
-    p.add_argument("--figures-root", default="reports/figures")
-    p.add_argument("--reports-root", default="reports")
-    args = p.parse_args(argv)
-    written = generate_study_reports(args.experiments_root, args.figures_root, args.reports_root)
+def fully_reported(runs: pd.DataFrame) -> bool:
+    "True when no run failed and every completed run and group has all its probe results, all readable."
+    if runs.empty: return True
+    problems = [c for c in ("missing", "invalid", "group_missing", "group_invalid") if c in runs]
+    return not (runs.status == "failed").any() and not any(bool(v) for c in problems for v in runs[c].dropna())
+
+def report_command(experiments_root, figures_root, reports_root) -> int:
+    "`loss-landscape report`: write the studies; exit code 1 when a run failed or results are missing or unreadable (the studies say which)."
+    table = collect_runs(experiments_root, figures_root)
+    written = write_studies(table, figures_root, reports_root)
     print("wrote " + ", ".join(str(w) for w in written))
-    return 0 if fully_reported(collect_runs(args.experiments_root, args.figures_root)) else 1
+    if fully_reported(table): return 0
+    print("\n".join(["incomplete:"] + status_lines(table)), file=sys.stderr)
+    return 1

@@ -4,14 +4,15 @@
 
 # %% ../../nbs/00_configs.ipynb #31511e69
 from __future__ import annotations
-import dataclasses
+import dataclasses, math, re
 from dataclasses import dataclass, field, fields
 
 # %% auto #0
 __all__ = ['DATASETS', 'ARCHITECTURES', 'ACTIVATIONS', 'OPTIMIZERS', 'LOSSES', 'DEVICES', 'DIRECTION_NORMS', 'BIAS_DIRECTIONS',
-           'DEFAULT_LEARNING_RATES', 'check', 'check_choice', 'check_positive', 'check_nonnegative', 'ConfigBase',
-           'DatasetConfig', 'ModelConfig', 'TrainingConfig', 'InterpolationConfig', 'SliceConfig', 'HessianConfig',
-           'SharpnessConfig', 'PCAConfig', 'ConnectivityConfig', 'ExperimentConfig']
+           'DEFAULT_LEARNING_RATES', 'PRESETS', 'REFERENCE', 'INTERPOLATION_NORMS', 'SHARPNESS_NORMS', 'check',
+           'check_choice', 'check_positive', 'check_nonnegative', 'ConfigBase', 'DatasetConfig', 'ModelConfig',
+           'TrainingConfig', 'InterpolationConfig', 'SliceConfig', 'HessianConfig', 'SharpnessConfig', 'PCAConfig',
+           'ConnectivityConfig', 'ExperimentConfig']
 
 # %% ../../nbs/00_configs.ipynb #e98f064e
 DATASETS = ("moons", "circles", "gaussians", "xor")
@@ -23,6 +24,8 @@ DEVICES = ("auto", "cpu", "cuda")
 DIRECTION_NORMS = ("filter", "layer", "none")
 BIAS_DIRECTIONS = ("zero", "layer")
 DEFAULT_LEARNING_RATES = {"sgd": 0.05, "adam": 0.01, "gd": 0.5}  # per optimizer; every variant reaches >= 95% train accuracy on moons
+PRESETS = ("smoke", "quick", "full")  # sizes of a sweep and of its probes: seconds (tests), minutes (the demo), SPEC's matrix
+REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")  # `module:function`, how your own model and data are named
 
 # %% ../../nbs/00_configs.ipynb #33249c6c
 def check(ok: bool, # the condition that must hold
@@ -123,17 +126,17 @@ class ModelConfig(ConfigBase):
 class TrainingConfig(ConfigBase):
     "How one model is trained."
     optimizer: str = "sgd"  # `sgd` (with momentum), `adam`, or `gd` (full-batch gradient descent)
-    learning_rate: float = 0.05
+    learning_rate: float | None = None  # None: the optimizer's default in `DEFAULT_LEARNING_RATES`; a number always wins
     momentum: float = 0.9  # SGD only
-    batch_size: int = 64  # ignored by `gd`
-    epochs: int = 80
+    batch_size: int = 64  # minibatch size; ignored by `gd`
+    epochs: int = 80  # passes over the training set
     lr_step_size: int = 40  # StepLR: epochs between decays
     lr_gamma: float = 0.5  # StepLR: decay factor
-    weight_decay: float = 0.0
+    weight_decay: float = 0.0  # L2 penalty added by the optimizer
     checkpoint_every: int = 10  # epochs between trajectory checkpoints; 0 keeps only init and final
-    loss: str = "cross_entropy"  # or `mse` on one-hot targets
+    loss: str = "cross_entropy"  # `cross_entropy`, or `mse` on one-hot targets
     seed: int = 0  # model initialization and minibatch order
-    device: str = "cpu"  # `auto`, `cpu` or `cuda`
+    device: str = "auto"  # `auto` (CUDA when available), `cpu` or `cuda`
     track_sharpness_every: int = 0  # epochs between top-Hessian-eigenvalue measurements; 0 = off
     sharpness_subset: int = 128  # training points used for tracked sharpness (the cost is linear in it)
 
@@ -141,24 +144,33 @@ class TrainingConfig(ConfigBase):
         check_choice(self, "optimizer", OPTIMIZERS)
         check_choice(self, "loss", LOSSES)
         check_choice(self, "device", DEVICES)
-        check_positive(self, "learning_rate", "batch_size", "epochs", "lr_step_size", "sharpness_subset")
+        check(self.learning_rate is None or 0 < self.learning_rate < math.inf, self, "learning_rate", "None or a finite value > 0")
+        check_positive(self, "batch_size", "epochs", "lr_step_size", "sharpness_subset")
         check(0 <= self.momentum < 1, self, "momentum", "a value in [0, 1)")
         check(0 < self.lr_gamma <= 1, self, "lr_gamma", "a value in (0, 1]")
         check_nonnegative(self, "weight_decay", "checkpoint_every", "seed", "track_sharpness_every")
 
+    def resolved(self) -> TrainingConfig:
+        "This config with a number for `learning_rate`: the one given, else the optimizer's default."
+        if self.learning_rate is not None: return self
+        return self.replace(learning_rate=DEFAULT_LEARNING_RATES[self.optimizer])
+
 # %% ../../nbs/00_configs.ipynb #2e8a4e75
+INTERPOLATION_NORMS = ("none", "layer", "filter")  # how the step theta_B - theta_A may be rescaled
+SHARPNESS_NORMS = ("layer", "filter", "box")  # the balls of `SharpnessConfig.normalization`
+
 @dataclass(frozen=True)
 class InterpolationConfig(ConfigBase):
     "Loss along $\\theta_A + \\alpha(\\theta_B - \\theta_A)$."
     alpha_min: float = -0.5
     alpha_max: float = 1.5
     n_points: int = 41
-    normalization: str = "none"  # `none`, or `layer`: each layer's step rescaled to that layer's norm at theta_B
+    normalization: str = "none"  # one of `INTERPOLATION_NORMS`: the step as is, or rescaled per layer or per filter to the norm of theta_B's
 
     def __post_init__(self):
         check(self.alpha_min < self.alpha_max, self, "alpha_max", f"a value > alpha_min={self.alpha_min}")
         check(self.n_points >= 2, self, "n_points", "an integer >= 2")
-        check_choice(self, "normalization", ("none", "layer"))
+        check_choice(self, "normalization", INTERPOLATION_NORMS)
 
 @dataclass(frozen=True)
 class SliceConfig(ConfigBase):
@@ -181,7 +193,7 @@ class SliceConfig(ConfigBase):
 @dataclass(frozen=True)
 class HessianConfig(ConfigBase):
     "Hessian spectrum: top-k (Lanczos or power iteration), Hutchinson trace, SLQ density."
-    top_k: int = 5
+    top_k: int = 5  # also the eigenvectors deflated from the trace estimate
     method: str = "lanczos"  # `lanczos` or `power` (PyHessian's power iteration with deflation)
     max_iter: int = 100  # Lanczos steps, or power iterations per eigenvalue
     tol: float = 1e-6  # relative tolerance (Ritz residual / |eigenvalue|, or change between power iterations)
@@ -191,7 +203,7 @@ class HessianConfig(ConfigBase):
     density_points: int = 200  # grid points of the smoothed density
     density_sigma: float = 0.0  # Gaussian smoothing width; 0 picks 1% of the spectrum's range
     float64: bool = False
-    seed: int = 0
+    seed: int = 0  # Lanczos, Hutchinson and SLQ draw from three independent streams derived from it
 
     def __post_init__(self):
         check_choice(self, "method", ("lanczos", "power"))
@@ -201,19 +213,25 @@ class HessianConfig(ConfigBase):
 
 @dataclass(frozen=True)
 class SharpnessConfig(ConfigBase):
-    "Epsilon-sharpness (Keskar et al. 2017) and its adaptive variant."
-    epsilons: tuple = (1e-3, 5e-3, 1e-2, 5e-2)
-    n_samples: int = 100  # random perturbations per epsilon
-    ascent_steps: int = 20  # projected gradient ascent steps from the best sample
-    ascent_lr: float = 0.1  # step size, as a fraction of epsilon
-    normalization: str = "layer"  # `layer` or `filter` ball
+    "Epsilon-sharpness (Keskar et al. 2017), maximized until it stops improving, in a normalized ball, the adaptive ball and Keskar's box."
+    epsilons: tuple = (1e-3, 5e-3, 1e-2, 5e-2)  # radii, each > 0; each is a problem of its own
+    normalization: str = "layer"  # one of `SHARPNESS_NORMS`: the ball of `sharpness` (per layer, per filter, or Keskar's box)
+    n_samples: int = 100  # random points on the ball's boundary, for the histogram of `sharpness`
+    restarts: int = 4  # ascents per normalized ball and epsilon: one from the gradient's direction, the rest random (the box: one run from theta)
+    ascent_steps: int = 100  # most steps of each ascent (L-BFGS-B iterations in the box)
+    ascent_lr: float = 1.0  # each group's step, as a fraction of epsilon (steps are normalized group by group)
+    tolerance: float = 1e-3  # converged: the best value rose by less than this fraction over the last `window` steps
+    window: int = 5  # steps over which the improvement is measured
+    box: bool = True  # also measure Keskar's box (L-BFGS-B, whose cost per step grows with the parameter count)
     seed: int = 0
 
     def __post_init__(self):
-        check(len(self.epsilons) > 0 and all(e >= 0 for e in self.epsilons), self, "epsilons", "a non-empty tuple of values >= 0")
-        check_positive(self, "n_samples", "ascent_lr")
-        check_nonnegative(self, "ascent_steps")
-        check_choice(self, "normalization", ("layer", "filter"))
+        check(len(self.epsilons) > 0 and all(e > 0 for e in self.epsilons), self, "epsilons", "a non-empty tuple of values > 0")
+        check_choice(self, "normalization", SHARPNESS_NORMS)
+        check(self.restarts >= 1, self, "restarts", "an integer >= 1")
+        check(self.ascent_steps >= 1, self, "ascent_steps", "an integer >= 1")
+        check(self.window >= 1, self, "window", "an integer >= 1")
+        check_positive(self, "n_samples", "ascent_lr", "tolerance")
 
 @dataclass(frozen=True)
 class PCAConfig(ConfigBase):
@@ -243,18 +261,20 @@ class ConnectivityConfig(ConfigBase):
 @dataclass(frozen=True)
 class ExperimentConfig(ConfigBase):
     "A sweep: datasets x architectures x activations x optimizers x seeds."
-    datasets: tuple = ("moons",)
-    archs: tuple = ARCHITECTURES
-    activations: tuple = ACTIVATIONS
-    optimizers: tuple = ("sgd", "adam")
-    seeds: tuple = (0, 1, 2)
-    data: DatasetConfig = field(default_factory=DatasetConfig)
-    training: TrainingConfig = field(default_factory=TrainingConfig)
-    learning_rate: float | None = None  # overrides every optimizer's default
+    datasets: tuple = ("moons",)  # built-in datasets
+    archs: tuple = ARCHITECTURES  # architecture variants of the MLP
+    activations: tuple = ACTIVATIONS  # hidden-layer activations
+    optimizers: tuple = ("sgd", "adam")  # one run per optimizer
+    seeds: tuple = (0, 1, 2)  # one run per seed (model initialization and minibatch order)
+    data: DatasetConfig = field(default_factory=DatasetConfig)  # sizes and noise of the built-in datasets
+    training: TrainingConfig = field(default_factory=TrainingConfig)  # shared by every run; optimizer and seed come from the axes
+    model_factory: str = ""  # your own model as `module:function`; replaces archs x activations
+    dataset_factory: str = ""  # your own data as `module:function`; replaces datasets
     _nested = {"data": DatasetConfig, "training": TrainingConfig}
 
     def __post_init__(self):
         for name, allowed in [("datasets", DATASETS), ("archs", ARCHITECTURES), ("activations", ACTIVATIONS), ("optimizers", OPTIMIZERS)]:
             check(len(getattr(self, name)) > 0 and set(getattr(self, name)) <= set(allowed), self, name, "a non-empty subset of: " + ", ".join(allowed))
         check(len(self.seeds) > 0 and all(isinstance(s, int) and s >= 0 for s in self.seeds), self, "seeds", "a non-empty tuple of integers >= 0")
-        check(self.learning_rate is None or self.learning_rate > 0, self, "learning_rate", "None or a value > 0")
+        for name in ("model_factory", "dataset_factory"):
+            check(not getattr(self, name) or REFERENCE.fullmatch(getattr(self, name)), self, name, "module:function, e.g. mypkg.nets:make_net")

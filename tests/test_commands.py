@@ -1,0 +1,40 @@
+"Each command does one thing, answers --help without loading torch, and no module but the runs module and the registry names a result file."
+import ast, re, subprocess, sys
+from pathlib import Path
+import pytest
+from conftest import ROOT
+
+COMMANDS = ["train", "probe", "report", "site", "all"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_names_the_command_and_loads_no_heavy_module(command):
+    code = ("import sys, contextlib, io\nfrom loss_landscape.cli import dispatch\nout = io.StringIO()\n"
+            f"with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit): dispatch([{command!r}, '--help'])\n"
+            "print(out.getvalue().splitlines()[0])\nprint(sorted(m for m in ('torch', 'numpy', 'pandas', 'matplotlib', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    usage, heavy = out.stdout.strip().splitlines()
+    assert usage.startswith(f"usage: loss-landscape {command}") and heavy == "[]", out.stdout + out.stderr
+
+
+def test_spec_modules_keep_their_meaning():
+    "`run_full_matrix` trains; `run_probes_and_reports` probes and then writes the studies, as SPEC 2.2 says."
+    for module, option in [("run_full_matrix", "--output-root"), ("run_probes_and_reports", "--reports-root")]:
+        out = subprocess.run([sys.executable, "-m", f"loss_landscape.experiments.{module}", "--help"], capture_output=True, text=True, cwd=ROOT)
+        assert out.returncode == 0 and out.stdout.startswith(f"usage: python -m loss_landscape.experiments.{module}") and option in out.stdout
+    probe_help = subprocess.run([sys.executable, "-c", "from loss_landscape.cli import main; main()", "probe", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert "--reports-root" not in probe_help.stdout
+
+
+RESULT_FILE = re.compile(r"[\w./=-]*\.(json|npz|png|pt)")
+
+
+def test_only_the_runs_module_and_the_registry_name_result_files():
+    "A string literal that is a result file's name or path appears in no other module of the package."
+    spelled = []
+    for path in sorted((ROOT / "loss_landscape").rglob("*.py")):
+        if path.name in ("runs.py", "registry.py", "_modidx.py"): continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and RESULT_FILE.fullmatch(node.value) and node.value not in (".json",):
+                spelled.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value}")
+    assert not spelled, spelled
