@@ -578,6 +578,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                          'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown._probe_columns': ( 'reports.html#_probe_columns',
                                                                                                      'loss_landscape/reports/markdown.py'),
+                                                 'loss_landscape.reports.markdown._quote': ( 'reports.html#_quote',
+                                                                                             'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown._run_columns': ( 'reports.html#_run_columns',
                                                                                                    'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown._slug': ( 'reports.html#_slug',
