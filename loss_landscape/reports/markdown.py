@@ -4,8 +4,9 @@
 
 # %% ../../nbs/14_reports.ipynb #3b628c55
 from __future__ import annotations
-import math, os, sys
+import math, os, re, sys
 from pathlib import Path
+from urllib.parse import quote
 import numpy as np
 import pandas as pd
 from scipy.stats import kendalltau
@@ -169,7 +170,7 @@ def _sentences(runs, axis) -> list[str]:
     return out
 
 def _link(path: Path, reports_root: Path, alt: str) -> str:
-    return f"![{alt}]({Path(os.path.relpath(path, reports_root)).as_posix()})"
+    return f"![{alt}]({quote(Path(os.path.relpath(path, reports_root)).as_posix(), safe='/=,')})"  # a space or bracket in a root would end the link
 
 def study_figures(folder: Path, scope: str) -> list[Path]:
     "The figures the registry's probes of `scope` show in the studies, found in `folder` (the first match of each pattern)."
@@ -286,9 +287,14 @@ def fully_reported(runs: pd.DataFrame) -> bool:
 
 def report_command(experiments_root, figures_root, reports_root) -> int:
     "`loss-landscape report`: write the studies; exit code 1 when a run failed or results are missing or unreadable (the studies say which)."
-    table = collect_runs(experiments_root, figures_root)
+    from loss_landscape.experiments.run_full_matrix import check_experiments_root
+    table = collect_runs(check_experiments_root(experiments_root), figures_root)  # a mistyped root is an error, not empty studies
+    summary = Path(reports_root) / "summary.md"
+    before = re.search(r"^(\d+) runs found", summary.read_text(errors="replace"), re.M) if summary.is_file() else None
     written = write_studies(table, figures_root, reports_root)
     print("wrote " + ", ".join(str(w) for w in written))
+    if before and int(before[1]) > len(table):
+        print(f"note: {summary} described {before[1]} runs; it now describes the {len(table)} runs under {experiments_root}", file=sys.stderr)
     if fully_reported(table): return 0
     print("\n".join(["incomplete:"] + status_lines(table)), file=sys.stderr)
     return 1
