@@ -30,10 +30,11 @@ def smoke_experiments(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def smoke_pipeline(tmp_path_factory):
-    "train -> probe -> report -> site on the smoke preset, once per session (read-only for tests)."
+    "train -> probe -> report -> site on the smoke preset, once per session (read-only for tests); its stderr beside it, `all.stderr`."
     root = tmp_path_factory.mktemp("pipeline") / "reports"
     done = cli("all", "--preset", "smoke", "--root", root)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    (root.parent / "all.stderr").write_text(done.stderr)
     return root
 
 

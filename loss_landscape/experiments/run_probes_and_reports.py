@@ -104,15 +104,19 @@ class ProbePlan:
 
 def plan_probes(experiments_root, figures_root, configs: dict) -> ProbePlan:
     "The plan for every run under `experiments_root` and every group of its completed runs."
-    root, figures, plan, groups = Path(experiments_root), Path(figures_root), ProbePlan(), {}
+    root, figures, plan, groups, unreadable = Path(experiments_root), Path(figures_root), ProbePlan(), {}, {}
     for run_dir in runs.find_runs(root):
         try: run = runs.load_run(run_dir)
         except ValueError as e:
-            plan.outcomes.append(TaskFailure({"run_dir": str(run_dir)}, f"ValueError: {e}")); continue
+            plan.outcomes.append(TaskFailure({"run_dir": str(run_dir)}, f"ValueError: {e}"))
+            unreadable.setdefault(runs.group_of(run_dir), run_dir); continue
         if run.status != "completed":
             plan.outcomes.append({"path": str(run_dir), "status": "diverged", "skipped": True}); continue
         groups.setdefault(runs.group_of(run_dir), []).append(run)
         plan.add(plan.run_tasks, run_dir, runs.figures_dir(run_dir, root, figures), "run", configs, {"run": run.fingerprint}, {"run_dir": str(run_dir)})
+    for group_dir, run_dir in unreadable.items():  # probed without that seed, the group's results would silently shrink
+        groups.pop(group_dir, None)
+        plan.outcomes.append(TaskFailure({"group_dir": str(group_dir)}, f"ValueError: its run {run_dir.name} is unreadable; the group is left as it was"))
     for group_dir, members in groups.items():
         plan.add(plan.group_tasks, group_dir, runs.figures_dir(group_dir, root, figures), "group", configs, runs.seed_fingerprints(members),
                  {"group_dir": str(group_dir), "run_dirs": [str(r.path.absolute()) for r in members]})
