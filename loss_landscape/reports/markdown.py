@@ -290,7 +290,8 @@ def report_command(experiments_root, figures_root, reports_root) -> int:
     from loss_landscape.experiments.run_full_matrix import check_experiments_root
     table = collect_runs(check_experiments_root(experiments_root), figures_root)  # a mistyped root is an error, not empty studies
     summary = Path(reports_root) / "summary.md"
-    before = re.search(r"^(\d+) runs found", summary.read_text(errors="replace"), re.M) if summary.is_file() else None
+    try: before = re.search(r"^(\d+) runs found", summary.read_text(errors="replace"), re.M)
+    except OSError: before = None  # no earlier study to compare with; an unusable root fails below, where the studies are written
     written = write_studies(table, figures_root, reports_root)
     print("wrote " + ", ".join(str(w) for w in written))
     if before and int(before[1]) > len(table):
