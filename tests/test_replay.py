@@ -385,7 +385,9 @@ def test_an_empty_result_file_is_named_by_the_report(smoke_pipeline, tmp_path):
     sharpness = tmp_path / "figures" / RUN / "sharpness/sharpness.json"
     sharpness.write_text("")
     out = command("report", "--experiments-root", tmp_path / "experiments", "--figures-root", tmp_path / "figures", "--reports-root", tmp_path / "r")
-    assert out.returncode == 1 and f"- unreadable probe result of `{RUN}`: empty JSON file {sharpness}" in out.stderr.splitlines(), out.stderr
+    named = [l for l in out.stderr.splitlines() if str(sharpness) in l]
+    assert out.returncode == 1 and len(named) == 1 and named[0].startswith(f"- unreadable probe result of `{RUN}`: "), out.stderr
+    assert named[0].endswith(f"empty JSON file {sharpness}"), named
 
 
 def test_result_files_of_the_wrong_shape_name_the_file(tmp_path):
