@@ -376,7 +376,7 @@ def test_a_summary_of_the_wrong_shape_fails_its_run_and_keeps_its_group(smoke_pi
                                          f"failed: {experiments / GROUP}: ValueError: its run seed=0 is unreadable; the group is left as it was"]
     assert tree_digest(figures) == before
     report = command("report", "--experiments-root", experiments, "--figures-root", figures, "--reports-root", tmp_path / "r")
-    assert report.returncode == 1 and sorted(p.name for p in (tmp_path / "r").glob("*.md")) == sorted(STUDIES)
+    assert report.returncode == 1 and set(STUDIES) <= {p.name for p in (tmp_path / "r").glob("*.md")}  # every study is still written
     assert [l for l in report.stderr.splitlines() if str(summary) in l] == [f"- failed: `{RUN}`: {summary}: expected a JSON object, found list"]
 
 
