@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 from . import registry
-from .utils.arguments import ArgumentParser, address, path, positive_int, run_cli
+from .utils.arguments import ArgumentParser, address, path, positive_float, positive_int, run_cli
 from .utils.configs import DEFAULT_LEARNING_RATES, PRESETS, DatasetConfig, ExperimentConfig, TrainingConfig
 from .utils.options import add_config_options, given_values
 
@@ -24,6 +24,8 @@ def add_run_options(p):
     g.add_argument("--workers", type=positive_int, default=1, help="local worker processes (default 1: in-process)")
     g.add_argument("--dask-local", type=positive_int, default=0, metavar="N", help="run on a Dask LocalCluster of N workers")
     g.add_argument("--dask-scheduler", type=address, default=None, metavar="ADDRESS", help="run on an existing Dask cluster, e.g. tcp://host:8786")
+    g.add_argument("--dask-timeout", type=positive_float, default=None, metavar="SECONDS",
+                   help="how long to wait for the Dask scheduler to answer and for a worker (default: Dask's distributed.comm.timeouts.connect)")
     g.add_argument("--threads", type=positive_int, default=1, help="torch threads per worker process (default 1)")
     g.add_argument("--engine", choices=("direct", "papermill"), default="direct",
                    help="direct: call the library; papermill: execute the template notebook run.ipynb per run and keep it beside the run")
@@ -31,7 +33,7 @@ def add_run_options(p):
 
 def backend(args) -> dict:
     "The backend options as keyword arguments of `run_tasks`."
-    return dict(workers=args.workers, dask_local=args.dask_local, dask_scheduler=args.dask_scheduler, threads=args.threads)
+    return dict(workers=args.workers, dask_local=args.dask_local, dask_scheduler=args.dask_scheduler, threads=args.threads, dask_timeout=args.dask_timeout)
 
 def add_train_options(p) -> dict:
     "One option per field of the sweep, its data and its training (plus SPEC's `--include-*`); returns the option maps by config."

@@ -1,5 +1,5 @@
-"Shared fixtures: the real command line, and one smoke-preset training reused across tests."
-import hashlib, os, subprocess, sys
+"Shared fixtures: the real command line, and one smoke-preset pipeline built once per test run and reused by every test and worker."
+import hashlib, os, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
@@ -19,22 +19,34 @@ def tree_digest(root) -> dict:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture(scope="session")
-def smoke_experiments(tmp_path_factory):
-    "The smoke matrix, trained once per session (read-only for tests)."
-    root = tmp_path_factory.mktemp("smoke") / "experiments"
-    done = cli("train", "--preset", "smoke", "--output-root", root)
-    assert done.returncode == 0, done.stderr
-    return root
+def built_once(tmp_path_factory, name: str, build) -> Path:
+    "`build(folder)` once per test run, shared by pytest-xdist's workers: the first to ask builds it under a lock, the others wait, then reuse it."
+    from loss_landscape.utils.io import RunLock
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"): base = base.parent  # the folder every worker of this run shares
+    folder, done = base / name, base / f"{name}.built"
+    with RunLock(base / f"{name}.lock"):
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)  # a build that failed in another worker
+            build(folder)
+            done.touch()
+    return folder
 
 
 @pytest.fixture(scope="session")
 def smoke_pipeline(tmp_path_factory):
-    "train -> probe -> report -> site on the smoke preset, once per session (read-only for tests)."
-    root = tmp_path_factory.mktemp("pipeline") / "reports"
-    done = cli("all", "--preset", "smoke", "--root", root)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    return root
+    "train -> probe -> report -> site on the smoke preset, once per test run (read-only for tests); its stderr beside it, `all.stderr`."
+    def build(folder):
+        done = cli("all", "--preset", "smoke", "--root", folder / "reports", timeout=1800)
+        assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+        (folder / "all.stderr").write_text(done.stderr)
+    return built_once(tmp_path_factory, "pipeline", build) / "reports"
+
+
+@pytest.fixture(scope="session")
+def smoke_experiments(smoke_pipeline):
+    "The smoke matrix, trained (read-only for tests): the pipeline's, trained once for both."
+    return smoke_pipeline / "experiments"
 
 
 def result_numbers(root) -> dict:

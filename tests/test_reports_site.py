@@ -19,8 +19,7 @@ def test_markdown_studies_link_to_existing_figures(smoke_pipeline):
 
 def test_report_on_empty_root_and_missing_probes(tmp_path, smoke_pipeline):
     empty = cli("report", "--experiments-root", tmp_path / "none", "--figures-root", tmp_path / "none", "--reports-root", tmp_path / "r1")
-    assert empty.returncode == 0 and sorted(p.name for p in (tmp_path / "r1").glob("*.md")) == sorted(STUDIES)
-    assert "No runs were found" in (tmp_path / "r1/depth_study.md").read_text()
+    assert empty.returncode == 2 and "--experiments-root" in empty.stderr and not (tmp_path / "r1").exists()  # a mistyped root writes no study
     missing = cli("report", "--experiments-root", smoke_pipeline / "experiments", "--figures-root", tmp_path / "nofigures", "--reports-root", tmp_path / "r2")
     assert missing.returncode == 1
     assert "missing probe results" in (tmp_path / "r2/summary.md").read_text() and "loss-landscape probe" in (tmp_path / "r2/summary.md").read_text()

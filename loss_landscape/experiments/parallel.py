@@ -14,8 +14,8 @@ from tqdm.auto import tqdm
 from ..utils.arguments import CommandError, error_line
 
 # %% auto #0
-__all__ = ['PATH_KEYS', 'PR_SET_PDEATHSIG', 'TEMPLATES', 'TaskFailure', 'call_task', 'absolute_paths', 'die_with_parent',
-           'run_tasks', 'dask_setup', 'failed_notebook', 'execute_template']
+__all__ = ['PATH_KEYS', 'PR_SET_PDEATHSIG', 'TEMPLATES', 'BUSY', 'TaskFailure', 'call_task', 'absolute_paths', 'die_with_parent',
+           'run_tasks', 'dask_setup', 'failed_notebook', 'execute_template', 'run_shared']
 
 # %% ../../nbs/11a_parallel.ipynb #31df315c
 @dataclass(frozen=True)
@@ -224,3 +224,18 @@ def execute_template(name: str, # file name in `TEMPLATES`
     os.replace(tmp, output)
     failed_notebook(output).unlink(missing_ok=True)  # an earlier failure, now superseded
     return output
+
+# %% ../../nbs/11a_parallel.ipynb #1904652a
+BUSY = "busy"  # the status of a task whose folder another process holds
+
+def run_shared(fn: Callable, # a task function with a `wait` argument: False returns `{"status": BUSY}` when the folder is locked
+               tasks: list[dict], # keyword arguments, one dict per task
+               desc: str = "tasks",
+               **backend, # `run_tasks`' backend arguments
+              ) -> list:
+    "`run_tasks` without waiting for locks, then again, waiting, for the tasks that found theirs held by another process."
+    results = run_tasks(fn, [t | {"wait": False} for t in tasks], desc=desc, **backend)
+    busy = [i for i, r in enumerate(results) if isinstance(r, dict) and r.get("status") == BUSY]
+    waited = run_tasks(fn, [tasks[i] | {"wait": True} for i in busy], desc=f"{desc} (after another command)", **backend)
+    for i, result in zip(busy, waited): results[i] = result
+    return results

@@ -7,18 +7,18 @@ from __future__ import annotations
 import shutil, sys
 from pathlib import Path
 from .. import runs
-from .parallel import TaskFailure, execute_template, run_tasks
+from .parallel import BUSY, TaskFailure, execute_template, run_shared
 from .train_model import resolve_device, train_run
 from ..factories import DataFactory, ModelFactory, check_model_fits, data_dimensions, data_spec, describe, make_data, make_model, model_spec
 from ..models.mlp import get_predefined_model_config
 from ..utils.arguments import run_cli
 from ..utils.configs import ARCHITECTURES, ACTIVATIONS, DatasetConfig, ExperimentConfig, TrainingConfig
-from ..utils.io import remove_stale_temp_files
+from ..utils.io import folder_lock, remove_stale_temp_files
 
 # %% auto #0
 __all__ = ['EXPERIMENT_PRESETS', 'experiment_for', 'matrix_datasets', 'matrix_models', 'training_regimes', 'matrix_runs',
-           'train_task', 'settings_conflicts', 'check_own_model_and_data', 'check_output_root', 'report_failures',
-           'run_full_matrix', 'train_command', 'main']
+           'train_task', 'settings_conflicts', 'check_own_model_and_data', 'check_output_root',
+           'check_experiments_root', 'report_failures', 'run_full_matrix', 'train_command', 'main']
 
 # %% ../../nbs/12_matrix.ipynb #d42a3eea
 EXPERIMENT_PRESETS = {
@@ -70,14 +70,16 @@ def matrix_runs(experiment: ExperimentConfig, output_root) -> list[dict]:
     return tasks
 
 # %% ../../nbs/12_matrix.ipynb #0040c7ec
-def train_task(run_dir: str, data: dict, model: dict, training: dict, engine: str = "direct") -> dict:
-    "Train one run unless it is finished; return `{path, status, skipped}`."
-    if runs.is_trained(run_dir): return {"path": run_dir, "status": runs.load_run(run_dir).status, "skipped": True}
-    if engine == "papermill":
-        task = dict(run_dir=run_dir, data=data, model=model, training=training)
-        execute_template("run.ipynb", Path(run_dir) / runs.TRAIN_NOTEBOOK, dict(stage="train", task=task))
-    else: train_run(data_spec(data), model_spec(model), TrainingConfig.from_dict(training), run_dir)
-    return {"path": run_dir, "status": runs.load_run(run_dir).status, "skipped": False}
+def train_task(run_dir: str, data: dict, model: dict, training: dict, engine: str = "direct", wait: bool = True) -> dict:
+    "Train one run unless it is finished, holding the run's lock; return `{path, status, skipped}` (status `BUSY`: locked elsewhere)."
+    with folder_lock(run_dir, wait) as lock:  # looked at under the lock: another command may have trained it meanwhile
+        if lock is None: return {"path": run_dir, "status": BUSY, "skipped": True}
+        if runs.is_trained(run_dir): return {"path": run_dir, "status": runs.load_run(run_dir).status, "skipped": True}
+        if engine == "papermill":
+            task = dict(run_dir=run_dir, data=data, model=model, training=training)
+            execute_template("run.ipynb", Path(run_dir) / runs.TRAIN_NOTEBOOK, dict(stage="train", task=task))
+        else: train_run(data_spec(data), model_spec(model), TrainingConfig.from_dict(training), run_dir)
+        return {"path": run_dir, "status": runs.load_run(run_dir).status, "skipped": False}
 
 # %% ../../nbs/12_matrix.ipynb #588173b2
 def settings_conflicts(tasks: list[dict]) -> dict[str, list[str]]:
@@ -105,6 +107,15 @@ def check_output_root(path, option: str = "--output-root") -> Path:
     if path.exists() and not path.is_dir(): raise ValueError(f"{option} {path} is a file; expected a directory (existing or new)")
     return path
 
+def check_experiments_root(path, option: str = "--experiments-root") -> Path:
+    "A directory that holds trained runs: a mistyped root is an error, never an empty study."
+    path = Path(path)
+    if path.exists() and not path.is_dir(): raise ValueError(f"{option} {path} is a file; expected the folder of the trained runs")
+    if not path.is_dir(): raise FileNotFoundError(f"{option} {path} does not exist; train first (loss-landscape train --output-root {path})")
+    if not runs.find_runs(path): raise FileNotFoundError(f"{option} {path} holds no trained runs (no {runs.SUMMARY} under it); train first "
+                                                         f"(loss-landscape train --output-root {path})")
+    return path
+
 def report_failures(results) -> int:
     "Print each failed task in one line, `failed: FOLDER: ERROR`; return the exit code (1 if any failed)."
     failures = [r for r in results if isinstance(r, TaskFailure)]
@@ -112,7 +123,7 @@ def report_failures(results) -> int:
     return 1 if failures else 0
 
 def run_full_matrix(experiment: ExperimentConfig, output_root, workers=1, dask_local=0, dask_scheduler=None, threads=1,
-                    engine="direct", progress=True, redo=False) -> list:
+                    engine="direct", progress=True, redo=False, dask_timeout=None) -> list:
     "Train every run of `experiment` under `output_root`; finished runs are kept, those with other settings refused unless `redo`."
     resolve_device(experiment.training.device)
     root = check_output_root(output_root)
@@ -123,7 +134,8 @@ def run_full_matrix(experiment: ExperimentConfig, output_root, workers=1, dask_l
         raise runs.conflict_error(conflicts, "runs were trained", "pass --redo to train them again, or choose another --output-root", root)
     for run_dir in conflicts: shutil.rmtree(run_dir)
     remove_stale_temp_files(root)
-    return run_tasks(train_task, [t | {"engine": engine} for t in tasks], workers, dask_local, dask_scheduler, threads, desc="training", progress=progress)
+    return run_shared(train_task, [t | {"engine": engine} for t in tasks], "training", workers=workers, dask_local=dask_local,
+                      dask_scheduler=dask_scheduler, threads=threads, progress=progress, dask_timeout=dask_timeout)
 
 def train_command(output_root, preset: str = "quick", sweep: dict | None = None, backend: dict | None = None, engine: str = "direct",
                   redo: bool = False) -> int:

@@ -8,15 +8,15 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from .. import registry, runs
-from .parallel import TaskFailure, execute_template, run_tasks
-from .run_full_matrix import check_output_root, report_failures
+from .parallel import BUSY, TaskFailure, execute_template, run_shared
+from .run_full_matrix import check_experiments_root, check_output_root, report_failures
 from ..utils.arguments import run_cli
-from ..utils.io import remove_stale_temp_files
+from ..utils.io import folder_lock, remove_stale_temp_files
 from ..utils.plotting import save_figure
 
 # %% auto #0
-__all__ = ['MARKERS', 'probe_plan', 'probe_folder', 'probe_run', 'probe_group', 'ProbePlan', 'plan_probes', 'run_probes',
-           'probe_command', 'main']
+__all__ = ['MARKERS', 'probe_plan', 'probe_folder', 'probe_locked', 'probe_run', 'probe_group', 'ProbePlan', 'plan_probes',
+           'run_probes', 'probe_command', 'main']
 
 # %% ../../nbs/13_probes.ipynb #1836a860
 MARKERS = {"run": registry.RUN_MARKER, "group": registry.GROUP_MARKER}
@@ -52,21 +52,37 @@ def probe_folder(folder, scope: str, todo: list[str], fresh: bool, configs: dict
     for write in held: write()
     return notes
 
-def probe_run(run_dir: str, figures_dir: str, configs: dict, todo: list, fresh: bool = True, engine: str = "direct") -> dict:
-    "Run the probes `todo` on one completed run into `figures_dir`; return `{path, status, skipped}`."
-    if engine == "papermill":
-        task = dict(run_dir=run_dir, figures_dir=figures_dir, configs=configs, todo=todo, fresh=fresh)
-        execute_template("run.ipynb", Path(figures_dir) / runs.PROBE_NOTEBOOK, dict(stage="probe", task=task))
-    else:
-        solution = runs.load_solution(run_dir)
-        probe_folder(figures_dir, "run", todo, fresh, configs, solution, {"run": solution.run.fingerprint})
-    return {"path": run_dir, "status": "probed", "skipped": False}
+def probe_locked(path, folder, scope: str, configs: dict, inputs: dict, todo: list, fresh: bool, wait: bool, work) -> dict:
+    "Call `work(todo, fresh)` (it returns a status) holding `folder`'s lock, with the plan made again under it; return `{path, status, skipped}`."
+    with folder_lock(folder, wait) as lock:
+        if lock is None: return {"path": path, "status": BUSY, "skipped": True}
+        again, fresh_again, differences = probe_plan(folder, scope, configs, inputs)
+        if not differences: todo, fresh = again, fresh_again  # another command may have done some since the plan was made
+        if not todo: return {"path": path, "status": "probed", "skipped": True}
+        return {"path": path, "status": work(todo, fresh), "skipped": False}
 
-def probe_group(group_dir: str, figures_dir: str, run_dirs: list, configs: dict, todo: list, fresh: bool = True) -> dict:
+def probe_run(run_dir: str, figures_dir: str, configs: dict, todo: list, fresh: bool = True, engine: str = "direct", wait: bool = True,
+              locked: bool = False, # the caller holds the folder's lock (the papermill engine's notebook)
+             ) -> dict:
+    "Run the probes `todo` on one completed run into `figures_dir`; return `{path, status, skipped}` (status `BUSY`: locked elsewhere)."
+    def work(todo, fresh):
+        if engine == "papermill":
+            task = dict(run_dir=run_dir, figures_dir=figures_dir, configs=configs, todo=todo, fresh=fresh, locked=True)
+            execute_template("run.ipynb", Path(figures_dir) / runs.PROBE_NOTEBOOK, dict(stage="probe", task=task))
+        else:
+            solution = runs.load_solution(run_dir)
+            probe_folder(figures_dir, "run", todo, fresh, configs, solution, {"run": solution.run.fingerprint})
+        return "probed"
+    if locked: return {"path": run_dir, "status": work(todo, fresh), "skipped": False}
+    return probe_locked(run_dir, figures_dir, "run", configs, {"run": runs.load_run(run_dir).fingerprint}, todo, fresh, wait, work)
+
+def probe_group(group_dir: str, figures_dir: str, run_dirs: list, configs: dict, todo: list, fresh: bool = True, wait: bool = True) -> dict:
     "Run the probes `todo` on the completed runs `run_dirs` of one group into `figures_dir`; return `{path, status, skipped}`."
-    group = runs.load_seed_group(run_dirs)
-    notes = probe_folder(figures_dir, "group", todo, fresh, configs, group, runs.seed_fingerprints(group.runs))
-    return {"path": group_dir, "status": "; ".join(notes) or "probed", "skipped": False}
+    def work(todo, fresh):
+        group = runs.load_seed_group(run_dirs)
+        return "; ".join(probe_folder(figures_dir, "group", todo, fresh, configs, group, runs.seed_fingerprints(group.runs))) or "probed"
+    inputs = runs.seed_fingerprints([runs.load_run(r) for r in run_dirs])
+    return probe_locked(group_dir, figures_dir, "group", configs, inputs, todo, fresh, wait, work)
 
 # %% ../../nbs/13_probes.ipynb #0a7f7145
 @dataclass
@@ -88,33 +104,36 @@ class ProbePlan:
 
 def plan_probes(experiments_root, figures_root, configs: dict) -> ProbePlan:
     "The plan for every run under `experiments_root` and every group of its completed runs."
-    root, figures, plan, groups = Path(experiments_root), Path(figures_root), ProbePlan(), {}
+    root, figures, plan, groups, unreadable = Path(experiments_root), Path(figures_root), ProbePlan(), {}, {}
     for run_dir in runs.find_runs(root):
         try: run = runs.load_run(run_dir)
         except ValueError as e:
-            plan.outcomes.append(TaskFailure({"run_dir": str(run_dir)}, f"ValueError: {e}")); continue
+            plan.outcomes.append(TaskFailure({"run_dir": str(run_dir)}, f"ValueError: {e}"))
+            unreadable.setdefault(runs.group_of(run_dir), run_dir); continue
         if run.status != "completed":
             plan.outcomes.append({"path": str(run_dir), "status": "diverged", "skipped": True}); continue
         groups.setdefault(runs.group_of(run_dir), []).append(run)
         plan.add(plan.run_tasks, run_dir, runs.figures_dir(run_dir, root, figures), "run", configs, {"run": run.fingerprint}, {"run_dir": str(run_dir)})
+    for group_dir, run_dir in unreadable.items():  # probed without that seed, the group's results would silently shrink
+        groups.pop(group_dir, None)
+        plan.outcomes.append(TaskFailure({"group_dir": str(group_dir)}, f"ValueError: its run {run_dir.name} is unreadable; the group is left as it was"))
     for group_dir, members in groups.items():
         plan.add(plan.group_tasks, group_dir, runs.figures_dir(group_dir, root, figures), "group", configs, runs.seed_fingerprints(members),
                  {"group_dir": str(group_dir), "run_dirs": [str(r.path.absolute()) for r in members]})
     return plan
 
 def run_probes(experiments_root, figures_root, configs: dict, workers=1, dask_local=0, dask_scheduler=None, threads=1,
-               engine="direct", progress=True, redo=False) -> list:
+               engine="direct", progress=True, redo=False, dask_timeout=None) -> list:
     "Probe every run, then every group, under `experiments_root`: outcomes of all of them, failures included."
-    root, figures = Path(experiments_root), check_output_root(figures_root, "--figures-root")
-    if not root.is_dir(): raise FileNotFoundError(f"--experiments-root {root} does not exist; train first (loss-landscape train)")
+    root, figures = check_experiments_root(experiments_root), check_output_root(figures_root, "--figures-root")
     plan = plan_probes(root, figures, configs)
     if plan.conflicts and not redo:
         raise runs.conflict_error(plan.conflicts, "runs or groups were probed", "pass --redo to probe them again, or choose another --figures-root", figures)
     if plan.again: print(f"probing {plan.again} runs or groups again from the start: their runs were trained again since")
     remove_stale_temp_files(figures)
-    backend = dict(workers=workers, dask_local=dask_local, dask_scheduler=dask_scheduler, threads=threads, progress=progress)
-    return (plan.outcomes + run_tasks(probe_run, [t | {"engine": engine} for t in plan.run_tasks], desc="probing runs", **backend)
-            + run_tasks(probe_group, plan.group_tasks, desc="probing groups", **backend))
+    backend = dict(workers=workers, dask_local=dask_local, dask_scheduler=dask_scheduler, threads=threads, progress=progress, dask_timeout=dask_timeout)
+    return (plan.outcomes + run_shared(probe_run, [t | {"engine": engine} for t in plan.run_tasks], "probing runs", **backend)
+            + run_shared(probe_group, plan.group_tasks, "probing groups", **backend))
 
 # %% ../../nbs/13_probes.ipynb #d72694c2
 def probe_command(experiments_root, figures_root, preset: str = "quick", settings: dict | None = None, backend: dict | None = None,

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/14_reports.ipynb #74dab931
 from __future__ import annotations
-import math, os, sys
+import math, os, re, sys
 from pathlib import Path
 from urllib.parse import quote
 import numpy as np
@@ -583,9 +583,15 @@ def fully_reported(table: pd.DataFrame) -> bool:
 
 def report_command(experiments_root, figures_root, reports_root) -> int:
     "`loss-landscape report`: write the studies; exit code 1 when a run failed or results are missing or unreadable (the studies say which)."
-    table = collect_runs(experiments_root, figures_root)
+    from loss_landscape.experiments.run_full_matrix import check_experiments_root
+    table = collect_runs(check_experiments_root(experiments_root), figures_root)  # a mistyped root is an error, not empty studies
+    summary = Path(reports_root) / "summary.md"
+    try: before = re.search(r"^(\d+) runs found", summary.read_text(errors="replace"), re.M)
+    except OSError: before = None  # no earlier study to compare with; an unusable root fails below, where the studies are written
     written = write_studies(table, figures_root, reports_root, experiments_root)
     print("wrote " + ", ".join(str(w) for w in written))
+    if before and int(before[1]) > len(table):
+        print(f"note: {summary} described {before[1]} runs; it now describes the {len(table)} runs under {experiments_root}", file=sys.stderr)
     if fully_reported(table): return 0
     print("\n".join(["incomplete:"] + status_lines(table)), file=sys.stderr)
     return 1

@@ -6,6 +6,7 @@
 from __future__ import annotations
 import glob, html, os, re, shutil, subprocess
 from pathlib import Path
+from urllib.parse import quote, unquote
 import yaml
 from ..experiments.parallel import execute_template
 from .markdown import AXIS_STUDIES
@@ -98,13 +99,13 @@ def rewrite_links(body: str, source: Path, page_out: Path, pages: dict, site: Pa
     "Point links at built pages, and copy referenced local files into `site/assets/` (named by their path from `base`)."
     def one(m):
         attr, target, anchor = m.group(1), m.group(2), m.group(3) or ""
-        resolved = (source.parent / html.unescape(target)).resolve()
+        resolved = (source.parent / unquote(html.unescape(target))).resolve()
         if resolved in pages: new = pages[resolved]
         elif resolved.is_file():
             new = site / "assets" / Path(os.path.relpath(resolved, base.resolve())).as_posix().replace("../", "up/")
             if not new.exists(): new.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(resolved, new)
         else: return m.group(0)
-        return f'{attr}="{html.escape(Path(os.path.relpath(new, page_out.parent)).as_posix())}{anchor}"'
+        return f'{attr}="{html.escape(quote(Path(os.path.relpath(new, page_out.parent)).as_posix(), safe="/=,"))}{anchor}"'
     return _LINK.sub(one, body)
 
 # %% ../../nbs/15_site.ipynb #24258c7a
@@ -180,6 +181,9 @@ def build_site(experiments_root="reports/experiments", figures_root="reports/fig
     return build_fallback_site(out_dir, reports_root, config_path)
 
 def site_command(experiments_root, figures_root, reports_root, out_dir, config=None, studies: bool = True) -> int:
-    "`loss-landscape site`: build it and say where it is."
+    "`loss-landscape site`: build it and say where it is; the studies need a root that holds runs."
+    if studies:
+        from loss_landscape.experiments.run_full_matrix import check_experiments_root
+        check_experiments_root(experiments_root)
     print(f"site: {build_site(experiments_root, figures_root, reports_root, out_dir, config, studies)}")
     return 0

@@ -12,9 +12,9 @@ import numpy as np
 from .arguments import error_line
 
 # %% auto #0
-__all__ = ['TEMP_SUFFIX', 'HOST', 'process_alive', 'temp_sibling', 'atomic_write', 'temp_file_owner', 'remove_stale_temp_files',
-           'json_safe', 'write_json', 'read_json', 'write_npz', 'ResultBase', 'RunLock', 'try_lock', 'save_checkpoint',
-           'load_checkpoint']
+__all__ = ['TEMP_SUFFIX', 'HOST', 'LOCK_NAME', 'process_alive', 'temp_sibling', 'atomic_write', 'temp_file_owner',
+           'remove_stale_temp_files', 'json_safe', 'write_json', 'read_json', 'write_npz', 'ResultBase', 'RunLock',
+           'try_lock', 'folder_lock', 'save_checkpoint', 'load_checkpoint']
 
 # %% ../../nbs/00a_io.ipynb #021fa0ce
 TEMP_SUFFIX = ".tmp"
@@ -196,6 +196,14 @@ def try_lock(path: str | Path, # the lock file
     try: yield lock
     finally: lock.release()
 
+LOCK_NAME = ".lock"  # the lock file inside a run's or a group's folder
+
+def folder_lock(folder: str | Path, # a run's or group's folder
+                wait: bool = True, # wait as long as another process holds it (False: try once)
+               ) -> contextlib.AbstractContextManager[RunLock | None]:
+    "`try_lock` on the lock file of `folder`: yields the lock, or None when another process holds it and `wait` is False."
+    return try_lock(Path(folder) / LOCK_NAME, None if wait else 0)
+
 # %% ../../nbs/00a_io.ipynb #1ff6904a
 def save_checkpoint(state_dict: dict, path) -> Path:
     "Atomically save a `state_dict` (tensors moved to the CPU)."
@@ -213,4 +221,6 @@ def load_checkpoint(path) -> dict:
     except Exception as e: raise ValueError(f"unreadable checkpoint {path}: {type(e).__name__}: {error_line(e).split('. ')[0]}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ValueError(f"checkpoint {path} is not a state_dict of tensors")
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()), None)
+    if bad is not None: raise ValueError(f"checkpoint {path} holds non-finite weights (tensor {bad!r} has NaN or infinity)")
     return state
