@@ -4,8 +4,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlparse
 import pytest
 from conftest import cli
-
-STUDIES = ["summary.md", "depth_study.md", "width_study.md", "activation_study.md", "optimizer_study.md", "connectivity_study.md"]
+from loss_landscape.reports.markdown import STUDY_FILES as STUDIES
 
 
 def test_markdown_studies_link_to_existing_figures(smoke_pipeline):
