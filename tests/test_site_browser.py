@@ -98,8 +98,8 @@ def test_interactive_figures_render_and_hover(smoke_pipeline, chromium):
     "Every Plotly figure draws (WebGL canvas or SVG); hovering a loss surface, from above and in 3-D, shows its loss; plotly.js comes from the site."
     site = smoke_pipeline / "site"
     shown = [p for p in site_pages(site) if 'class="plotly-figure"' in p.read_text()]
-    assert {p.relative_to(site).parts[0] for p in shown} >= {"configs", "comparisons.html"}
-    page, surfaces = open_page(chromium, site), 0
+    assert {p.relative_to(site).parts[0] for p in shown} >= {"configs", "comparisons.html", "06_slices.html", "studies_depth.html"}
+    page, surfaces, on_configs = open_page(chromium, site), 0, 0
     for html in shown:
         page.goto(html.as_uri(), wait_until="load")
         assert page.evaluate("() => [...document.scripts].some(s => s.src.endsWith('assets/plotly.min.js'))"), html
@@ -108,17 +108,24 @@ def test_interactive_figures_render_and_hover(smoke_pipeline, chromium):
             assert figure.locator("svg.main-svg").count() > 0, f"{html.name}: a figure did not draw"
             if figure.locator(".gl-container canvas").count() == 0: continue
             surfaces += 1  # a surface: WebGL canvas in 3-D, SVG heat map beside it
+            on_configs += html.relative_to(site).parts[0] == "configs"
             page.mouse.move(0, 0)
             box = figure.locator(".nsewdrag").first.bounding_box()
             page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
             page.wait_for_timeout(200)
             assert re.search(r"loss \d", " ".join(figure.locator(".hovertext").all_text_contents())), f"{html.name}: no loss on hover"
-            scene = figure.locator(".gl-container").bounding_box()
+            scene = figure.locator(".gl-container #scene").bounding_box()
             page.mouse.move(scene["x"] + scene["width"] * 0.5, scene["y"] + scene["height"] * 0.5)
             page.wait_for_timeout(400)
             assert re.search(r"loss \d", " ".join(figure.locator(".hovertext").all_text_contents())), f"{html.name}: no loss on 3-D hover"
+            if surfaces == 1:  # the buttons switch to the test loss
+                figure.locator(".updatemenu-button", has_text="test loss").click()
+                page.mouse.move(0, 0)
+                page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
+                page.wait_for_timeout(200)
+                assert "test" in " ".join(figure.locator(".hovertext").all_text_contents()), f"{html.name}: the test loss is not shown"
     experiments = smoke_pipeline / "experiments"
-    assert surfaces == len([r for r in runs.find_runs(experiments) if runs.load_run(r).status == "completed"])  # one per probed seed
+    assert on_configs == len([r for r in runs.find_runs(experiments) if runs.load_run(r).status == "completed"])  # one per probed seed
     assert not page.errors, page.errors[:5]
     assert not page.outside, page.outside[:5]
 

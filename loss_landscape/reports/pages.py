@@ -54,7 +54,7 @@ def run_decision_rows(solution, folder: Path, points) -> list[dict]:
     if (folder / interpolation.file).is_file():
         curve = interpolation.load(folder)
         thetas = decisions.line_points(solution.theta_init, solution.theta, MARKS)
-        rows.append(dict(label="initial (α=0) → final (α=1) weights", t=curve.alphas, loss=curve.train_loss, marks=MARKS,
+        rows.append(dict(label="initial (α=0) → final (α=1) weights", xlabel="α", t=curve.alphas, loss=curve.train_loss, marks=MARKS,
                          titles=[f"α = {a:g}" for a in MARKS], probabilities=decisions.decision_function(model, thetas, points)))
     surface_probe = registry.PROBES["surface_2d"]
     if (folder / surface_probe.file).is_file():

@@ -118,22 +118,24 @@ def _decision_panel(ax, xs, ys, probabilities, inputs, labels):
     ax.set(xticks=[], yticks=[], aspect="equal")
     return shown
 
-def plot_path_decisions(rows: list, # dicts: `label`, `titles` and `probabilities` `(M, G, K)` of M points; optional `t`, `loss`, `marks` (the M values of t)
+def plot_path_decisions(rows: list, # dicts: `label`, `titles` and `probabilities` `(M, G, K)` of M points; optional `t`, `loss`, `marks` (the M values of t), `xlabel`
                         xs, ys, # the input grid's axes (G = len(xs) * len(ys) points, x slowest)
                         inputs, labels, # the training data drawn on top
                         xlabel: str = "t", title: str = ""):
     "Per row, the loss along a path with the chosen points marked, beside the decision function at each of them."
+    import textwrap
     from matplotlib import pyplot as plt
     n = max(len(r["titles"]) for r in rows) + 1
-    fig, axes = plt.subplots(len(rows), n, figsize=(2.3 * n + 1, 2.5 * len(rows)), squeeze=False)
+    fig, axes = plt.subplots(len(rows), n, figsize=(2.3 * n + 1, 2.9 * len(rows)), squeeze=False, gridspec_kw=dict(hspace=0.6, wspace=0.3))
     for row, ax_row in zip(rows, axes):
         curve = ax_row[0]
         if "loss" in row:
             curve.plot(row["t"], row["loss"], color="black")
             for t in row["marks"]: curve.axvline(t, color="tab:orange", lw=0.8, ls="--")
-            curve.set(yscale="log", xlabel=xlabel, ylabel="train loss", title=row["label"])
+            curve.set(yscale="log", xlabel=row.get("xlabel", xlabel), ylabel="train loss")
+            curve.set_title(textwrap.fill(row["label"], 28), fontsize=9)
             curve.grid(alpha=0.3)
-        else: curve.axis("off"); curve.text(0.5, 0.5, row["label"], ha="center", va="center", wrap=True)
+        else: curve.axis("off"); curve.text(0.5, 0.5, textwrap.fill(row["label"], 22), ha="center", va="center", fontsize=9)
         for ax, name, p in zip(ax_row[1:], row["titles"], row["probabilities"]):
             shown = _decision_panel(ax, xs, ys, p, inputs, labels)
             ax.set_title(name, fontsize=8)
