@@ -15,10 +15,10 @@ from ..utils.io import atomic_write
 
 # %% auto #0
 __all__ = ['STUDIES', 'SITE_CONFIG', 'CONFIG_PAGES', 'STYLE', 'PLACEHOLDER', 'PLOTLY_JS', 'site_sections', 'site_navbar',
-           'study_sections', 'site_config', 'math_to_mathml', 'hide_temporary_folders', 'render_notebook',
-           'strip_directives', 'render_markdown', 'page_title', 'asset_name', 'rewrite_links', 'scroll_tables',
-           'page_shell', 'ship_plotly', 'build_fallback_site', 'portable_study', 'run_study_notebooks', 'build_site',
-           'site_command']
+           'study_sections', 'site_config', 'math_to_mathml', 'hide_temporary_folders', 'without_widget_warning',
+           'render_notebook', 'strip_directives', 'render_markdown', 'page_title', 'asset_name', 'rewrite_links',
+           'scroll_tables', 'page_shell', 'ship_plotly', 'build_fallback_site', 'portable_study', 'run_study_notebooks',
+           'build_site', 'site_command']
 
 # %% ../../nbs/15_site.ipynb #1f9dda2e
 STUDIES = ["summary", *(name.split("_")[0] for name in AXIS_STUDIES), "connectivity"]
@@ -77,6 +77,13 @@ def hide_temporary_folders(text: str) -> str:
     "A chapter's demo works in temporary folders: show their paths from inside them (`…/experiments/…`), not where they were."
     return _TEMPORARY.sub("…", text)
 
+_WIDGET_WARNING = re.compile(r"^.*TqdmWarning: IProgress not found.*\n(?:\s+from .*autonotebook.*\n)?", re.M)
+
+def without_widget_warning(output):
+    "An output without tqdm's warning that the kernel has no progress-bar widget (it names the installation's path, and is about Jupyter, not the page)."
+    if output.get("output_type") == "stream" and output.get("name") == "stderr": output["text"] = _WIDGET_WARNING.sub("", output["text"])
+    return output
+
 def render_notebook(path: Path) -> str:
     "HTML body of a notebook (inputs and outputs, no prompts, no papermill parameters), math as MathML."
     import nbformat
@@ -84,6 +91,7 @@ def render_notebook(path: Path) -> str:
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "markdown": cell.source = math_to_mathml(cell.source)
+        if cell.cell_type == "code": cell.outputs = [o for o in map(without_widget_warning, cell.outputs) if o.get("text", True)]
     nb.cells = [strip_directives(c) for c in nb.cells if not (c.cell_type == "code" and re.search(r"^#\|\s*(hide|default_exp)", c.source, re.M))
                 and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]  # a study's roots are where it ran, not for the reader
     body, _ = HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
