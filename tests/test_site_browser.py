@@ -94,6 +94,16 @@ def test_every_page_in_headless_chromium(smoke_pipeline, chromium):
     assert (site / "studies_depth.html").is_file() and "<img" in (site / "studies_depth.html").read_text()
 
 
+def hover(page, figure, box, fx: float, fy: float, pattern: str) -> bool:
+    "Move the mouse to a point of `box` and wait (up to 5 s) for a hover label of `figure` matching `pattern`."
+    page.mouse.move(0, 0)
+    page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+    for _ in range(25):
+        if re.search(pattern, " ".join(figure.locator(".hovertext").all_text_contents())): return True
+        page.wait_for_timeout(200)
+    return False
+
+
 def test_interactive_figures_render_and_hover(smoke_pipeline, chromium):
     "Every Plotly figure draws (WebGL canvas or SVG); hovering a loss surface, from above and in 3-D, shows its loss; plotly.js comes from the site."
     site = smoke_pipeline / "site"
@@ -109,21 +119,13 @@ def test_interactive_figures_render_and_hover(smoke_pipeline, chromium):
             if figure.locator(".gl-container canvas").count() == 0: continue
             surfaces += 1  # a surface: WebGL canvas in 3-D, SVG heat map beside it
             on_configs += html.relative_to(site).parts[0] == "configs"
-            page.mouse.move(0, 0)
             box = figure.locator(".nsewdrag").first.bounding_box()
-            page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
-            page.wait_for_timeout(200)
-            assert re.search(r"loss \d", " ".join(figure.locator(".hovertext").all_text_contents())), f"{html.name}: no loss on hover"
+            assert hover(page, figure, box, 0.3, 0.6, r"loss \d"), f"{html.name}: no loss on hover"
             scene = figure.locator(".gl-container #scene").bounding_box()
-            page.mouse.move(scene["x"] + scene["width"] * 0.5, scene["y"] + scene["height"] * 0.5)
-            page.wait_for_timeout(400)
-            assert re.search(r"loss \d", " ".join(figure.locator(".hovertext").all_text_contents())), f"{html.name}: no loss on 3-D hover"
+            assert hover(page, figure, scene, 0.5, 0.5, r"loss \d"), f"{html.name}: no loss on 3-D hover"
             if surfaces == 1:  # the buttons switch to the test loss
                 figure.locator(".updatemenu-button", has_text="test loss").click()
-                page.mouse.move(0, 0)
-                page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6)
-                page.wait_for_timeout(200)
-                assert "test" in " ".join(figure.locator(".hovertext").all_text_contents()), f"{html.name}: the test loss is not shown"
+                assert hover(page, figure, box, 0.3, 0.6, r"test.*loss \d|loss \d.*test"), f"{html.name}: the test loss is not shown"
     experiments = smoke_pipeline / "experiments"
     assert on_configs == len([r for r in runs.find_runs(experiments) if runs.load_run(r).status == "completed"])  # one per probed seed
     assert not page.errors, page.errors[:5]
