@@ -38,7 +38,7 @@ def site_sections(config_path, reports_root=None) -> tuple[str, list[tuple[str, 
         else: sections.append((item["section"], [p for entry in item["contents"] for p in _expand(entry, root, reports_root)]))
     return config["website"]["title"], sections
 
-CONFIG_PAGES = "configs/*/*/*/*.md"  # one page per group of seeds: `runs.group_page`, as Markdown under `reports/`
+CONFIG_PAGES = ("configs/*/*/*/*.md", "configs/*/*/*/*/*.md")  # one page per group of seeds (`runs.group_page`; a regime one level deeper), as Markdown under `reports/`
 
 def site_navbar(config_path, reports_root=None) -> list[tuple[str, Path]]:
     "The navigation bar's `(text, page)` links of `_quarto.yml`, `reports/` read from `reports_root` if given."
@@ -49,7 +49,7 @@ def study_sections(reports_root) -> tuple[str, list[tuple[str, list[Path]]]]:
     "The site of the studies alone: the six Markdown studies (the summary is the home page), the study notebooks, the configurations, the comparisons."
     reports = Path(reports_root)
     pages = [reports / name for name in ["summary.md", *AXIS_STUDIES, "connectivity_study.md"]] + [reports / "studies" / f"{s}.ipynb" for s in STUDIES]
-    return "loss_landscape studies", [("Studies", pages), ("Configurations", _expand(CONFIG_PAGES, reports, None)), ("Comparisons", [reports / COMPARISONS])]
+    return "loss_landscape studies", [("Studies", pages), ("Configurations", [p for pattern in CONFIG_PAGES for p in _expand(pattern, reports, None)]), ("Comparisons", [reports / COMPARISONS])]
 
 def site_config(config=None) -> Path | None:
     "The site's definition: `config` if given (it must exist), else `_quarto.yml` in the working directory, else None."
