@@ -15,12 +15,12 @@ from .utils.io import load_checkpoint, read_json, write_json
 
 # %% auto #0
 __all__ = ['SUMMARY', 'METRICS', 'CHECKPOINTS', 'PROBE_RECORD', 'RUN_MARKER', 'GROUP_MARKER', 'TRAIN_NOTEBOOK', 'PROBE_NOTEBOOK',
-           'STATUSES', 'METRIC_KEYS', 'run_dir', 'regime_name', 'run_dir_of', 'group_of', 'figures_dir', 'is_trained',
-           'find_runs', 'checkpoint_name', 'checkpoint_path', 'expected_checkpoint_epochs', 'list_checkpoints',
-           'remove_checkpoints', 'fingerprint', 'settings_differences', 'conflict_error', 'Run', 'save_run', 'load_run',
-           'load_metrics', 'required_checkpoint', 'load_model', 'load_trajectory', 'Solution', 'load_solution',
-           'SeedGroup', 'seed_fingerprints', 'load_seed_group', 'read_probe_record', 'write_probe_record',
-           'remove_probe_results']
+           'GROUP_KEYS', 'STATUSES', 'METRIC_KEYS', 'run_dir', 'regime_name', 'run_dir_of', 'group_of', 'figures_dir',
+           'is_trained', 'find_runs', 'group_key', 'group_page', 'checkpoint_name', 'checkpoint_path',
+           'expected_checkpoint_epochs', 'list_checkpoints', 'remove_checkpoints', 'fingerprint',
+           'settings_differences', 'conflict_error', 'Run', 'save_run', 'load_run', 'load_metrics',
+           'required_checkpoint', 'load_model', 'load_trajectory', 'Solution', 'load_solution', 'SeedGroup',
+           'seed_fingerprints', 'load_seed_group', 'read_probe_record', 'write_probe_record', 'remove_probe_results']
 
 # %% ../nbs/03a_runs.ipynb #b0bd6e1a
 SUMMARY, METRICS, CHECKPOINTS = "summary.json", "metrics.json", "checkpoints"  # a run's files
@@ -60,6 +60,24 @@ def is_trained(run) -> bool:
 def find_runs(root) -> list[Path]:
     "Every finished run under `root`, sorted."
     return sorted(p.parent for p in Path(root).rglob(SUMMARY)) if Path(root).is_dir() else []
+
+# %% ../nbs/03a_runs.ipynb #db762148
+GROUP_KEYS = ("dataset", "arch", "act", "opt")  # the last four parts of a group folder, `key=value`
+
+def group_key(group) -> tuple[str, ...]:
+    "`(dataset, arch, act, opt)`, and the regime in a sweep over regimes, of a group folder, or of a run folder's group."
+    parts = Path(group).parts
+    if parts and parts[-1].startswith("seed="): parts = parts[:-1]
+    regime = parts[-1].partition("=")[2] if parts and parts[-1].startswith("regime=") else None
+    if regime is not None: parts = parts[:-1]
+    found = [p.partition("=") for p in parts[-len(GROUP_KEYS):]]
+    if [k for k, _, _ in found] != list(GROUP_KEYS) or not all(v for _, _, v in found) or regime == "":
+        raise ValueError(f"{group}: expected a group folder ending in dataset=…/arch=…/act=…/opt=… (and regime=…)")
+    return tuple(v for _, _, v in found) + ((regime,) if regime else ())
+
+def group_page(group) -> str:
+    "The site page of a group of seeds, relative to the site's root: `configs/<dataset>/<arch>/<act>/<opt>.html` (`…/<opt>/<regime>.html` in a sweep over regimes)."
+    return "configs/" + "/".join(group_key(group)) + ".html"
 
 # %% ../nbs/03a_runs.ipynb #daf19da9
 def checkpoint_name(epoch: int, final: bool = False) -> str:

@@ -4,18 +4,22 @@
 
 # %% ../../nbs/15_site.ipynb #248c1d57
 from __future__ import annotations
-import glob, html, os, re, shutil, subprocess
+import glob, html, json, os, re, shutil, subprocess, tempfile
 from pathlib import Path
 from urllib.parse import quote, unquote
 import yaml
 from ..experiments.parallel import execute_template
+from ..landscape.visualizations.interactive import PLOTLY_CLASS
 from .markdown import AXIS_STUDIES
+from .pages import COMPARISONS, write_pages
 from ..utils.io import atomic_write
 
 # %% auto #0
-__all__ = ['STUDIES', 'SITE_CONFIG', 'STYLE', 'PLACEHOLDER', 'site_sections', 'study_sections', 'site_config', 'math_to_mathml',
-           'render_notebook', 'strip_directives', 'render_markdown', 'page_title', 'rewrite_links', 'page_shell',
-           'build_fallback_site', 'run_study_notebooks', 'build_site', 'site_command']
+__all__ = ['STUDIES', 'SITE_CONFIG', 'CONFIG_PAGES', 'STYLE', 'PLACEHOLDER', 'PLOTLY_JS', 'site_sections', 'site_navbar',
+           'study_sections', 'site_config', 'math_to_mathml', 'hide_temporary_folders', 'without_widget_warning',
+           'render_notebook', 'strip_directives', 'render_markdown', 'page_title', 'asset_name', 'rewrite_links',
+           'scroll_tables', 'page_shell', 'ship_plotly', 'build_fallback_site', 'portable_study', 'run_study_notebooks',
+           'build_site', 'site_command']
 
 # %% ../../nbs/15_site.ipynb #1f9dda2e
 STUDIES = ["summary", *(name.split("_")[0] for name in AXIS_STUDIES), "connectivity"]
@@ -35,11 +39,18 @@ def site_sections(config_path, reports_root=None) -> tuple[str, list[tuple[str, 
         else: sections.append((item["section"], [p for entry in item["contents"] for p in _expand(entry, root, reports_root)]))
     return config["website"]["title"], sections
 
+CONFIG_PAGES = ("configs/*/*/*/*.md", "configs/*/*/*/*/*.md")  # one page per group of seeds (`runs.group_page`; a regime one level deeper), as Markdown under `reports/`
+
+def site_navbar(config_path, reports_root=None) -> list[tuple[str, Path]]:
+    "The navigation bar's `(text, page)` links of `_quarto.yml`, `reports/` read from `reports_root` if given."
+    config = yaml.safe_load(Path(config_path).read_text())
+    return [(item["text"], _expand(item["href"], Path(config_path).parent, reports_root)[0]) for item in config["website"].get("navbar", {}).get("left", [])]
+
 def study_sections(reports_root) -> tuple[str, list[tuple[str, list[Path]]]]:
-    "The site of the studies alone: the six Markdown studies (the summary is the home page), then the study notebooks."
+    "The site of the studies alone: the six Markdown studies (the summary is the home page), the study notebooks, the configurations, the comparisons."
     reports = Path(reports_root)
     pages = [reports / name for name in ["summary.md", *AXIS_STUDIES, "connectivity_study.md"]] + [reports / "studies" / f"{s}.ipynb" for s in STUDIES]
-    return "loss_landscape studies", [("Studies", pages)]
+    return "loss_landscape studies", [("Studies", pages), ("Configurations", [p for pattern in CONFIG_PAGES for p in _expand(pattern, reports, None)]), ("Comparisons", [reports / COMPARISONS])]
 
 def site_config(config=None) -> Path | None:
     "The site's definition: `config` if given (it must exist), else `_quarto.yml` in the working directory, else None."
@@ -61,16 +72,31 @@ def math_to_mathml(markdown: str) -> str:
         except Exception: return m.group(0)
     return "".join(part if i % 2 else _MATH.sub(one, part) for i, part in enumerate(_CODE.split(markdown)))
 
+_TEMPORARY = re.compile(re.escape(tempfile.gettempdir().rstrip("/")) + r"/[^\s/'\"`<>]+")
+
+def hide_temporary_folders(text: str) -> str:
+    "A chapter's demo works in temporary folders: show their paths from inside them (`…/experiments/…`), not where they were."
+    return _TEMPORARY.sub("…", text)
+
+_WIDGET_WARNING = re.compile(r"^.*TqdmWarning: IProgress not found.*\n(?:\s+from .*autonotebook.*\n)?", re.M)
+
+def without_widget_warning(output):
+    "An output without tqdm's warning that the kernel has no progress-bar widget (it names the installation's path, and is about Jupyter, not the page)."
+    if output.get("output_type") == "stream" and output.get("name") == "stderr": output["text"] = _WIDGET_WARNING.sub("", output["text"])
+    return output
+
 def render_notebook(path: Path) -> str:
-    "HTML body of a notebook (inputs and outputs, no prompts), math as MathML."
+    "HTML body of a notebook (inputs and outputs, no prompts, no papermill parameters), math as MathML."
     import nbformat
     from nbconvert import HTMLExporter
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
         if cell.cell_type == "markdown": cell.source = math_to_mathml(cell.source)
-    nb.cells = [strip_directives(c) for c in nb.cells if not (c.cell_type == "code" and re.search(r"^#\|\s*(hide|default_exp)", c.source, re.M))]
+        if cell.cell_type == "code": cell.outputs = [o for o in map(without_widget_warning, cell.outputs) if o.get("text", True)]
+    nb.cells = [strip_directives(c) for c in nb.cells if not (c.cell_type == "code" and re.search(r"^#\|\s*(hide|default_exp)", c.source, re.M))
+                and not {"parameters", "injected-parameters"} & set(c.metadata.get("tags", []))]  # a study's roots are where it ran, not for the reader
     body, _ = HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True).from_notebook_node(nb)
-    return body
+    return hide_temporary_folders(body)
 
 def strip_directives(cell):
     "A code cell without its `#|` directive lines (they are for nbdev, not the reader)."
@@ -83,8 +109,8 @@ def render_markdown(path: Path) -> str:
     return mistune.create_markdown(escape=False, plugins=["table"])(math_to_mathml(path.read_text()))
 
 def page_title(path: Path) -> str:
-    "The first level-1 heading of a page, or its file name."
-    if not path.is_file(): return path.stem
+    "The first level-1 heading of a page, or its file name (a study notebook's marked as such)."
+    if not path.is_file(): return f"{path.stem} (notebook)" if path.parent.name == "studies" else path.stem
     if path.suffix == ".ipynb":
         import nbformat
         text = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "markdown")
@@ -95,14 +121,21 @@ def page_title(path: Path) -> str:
 # %% ../../nbs/15_site.ipynb #0a52f00d
 _LINK = re.compile(r'(href|src)="([^"#?:]+?)(#[^"]*)?"')
 
+def asset_name(path: Path, base: Path) -> str:
+    "A local file's name in the site's assets: its path from `base`, or, outside `base`, its name under a hash of its folder (never a filesystem path)."
+    relative = Path(os.path.relpath(path, base.resolve())).as_posix()
+    if not relative.startswith("../"): return relative
+    import hashlib
+    return f"files/{hashlib.sha256(str(path.parent).encode()).hexdigest()[:12]}/{path.name}"
+
 def rewrite_links(body: str, source: Path, page_out: Path, pages: dict, site: Path, base: Path) -> str:
-    "Point links at built pages, and copy referenced local files into `site/assets/` (named by their path from `base`)."
+    "Point links at built pages, and copy referenced local files into `site/assets/` (named by `asset_name`)."
     def one(m):
         attr, target, anchor = m.group(1), m.group(2), m.group(3) or ""
         resolved = (source.parent / unquote(html.unescape(target))).resolve()
         if resolved in pages: new = pages[resolved]
         elif resolved.is_file():
-            new = site / "assets" / Path(os.path.relpath(resolved, base.resolve())).as_posix().replace("../", "up/")
+            new = site / "assets" / asset_name(resolved, base)
             if not new.exists(): new.parent.mkdir(parents=True, exist_ok=True); shutil.copyfile(resolved, new)
         else: return m.group(0)
         return f'{attr}="{html.escape(quote(Path(os.path.relpath(new, page_out.parent)).as_posix(), safe="/=,"))}{anchor}"'
@@ -118,7 +151,17 @@ nav.sidebar{width:260px;flex-shrink:0;padding:1rem;border-right:1px solid #ddd;f
 nav.sidebar h4{margin:1rem 0 .3rem;color:#555;text-transform:uppercase;font-size:.75rem;letter-spacing:.05em}
 nav.sidebar a{display:block;color:#1f3a5f;text-decoration:none;padding:.1rem 0}
 nav.sidebar a.current{font-weight:700}
-main{padding:1rem 2rem;max-width:1100px;overflow-x:auto}
+header nav{display:flex;gap:1rem}
+header nav a{font-weight:400}
+main{padding:1rem 2rem;max-width:1100px;min-width:0;flex:1}
+.table-scroll{overflow-x:auto;max-width:100%}
+math[display=block]{overflow-x:auto;max-width:100%}
+.plotly-figure{width:100%;min-height:380px}
+.side-by-side{display:flex;flex-wrap:wrap;gap:.5rem}
+.side-by-side figure{margin:0;flex:1 1 300px;min-width:0}
+figcaption{font-size:.8rem;color:#555;text-align:center}
+@media (max-width:800px){.layout{flex-direction:column}main{padding:1rem .6rem}
+ nav.sidebar{order:2;width:auto;min-height:0;border-right:none;border-top:1px solid #ddd}}
 pre,code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}
 pre{background:#f6f8fa;padding:.6rem;border-radius:4px;overflow-x:auto}
 table{border-collapse:collapse;margin:.8rem 0;font-size:.85rem}
@@ -127,12 +170,22 @@ img{max-width:100%}
 .jp-OutputArea-output pre{background:#fff}
 """
 
-def page_shell(title: str, body: str, sidebar: str, home: str, site_title: str) -> str:
+def scroll_tables(body: str) -> str:
+    "Every table in a box of its own that scrolls sideways, so a wide table never widens the page."
+    return re.sub(r"<table\b", '<div class="table-scroll"><table', body).replace("</table>", "</table></div>")
+
+def page_shell(title: str, body: str, sidebar: str, home: str, site_title: str, navbar: str = "", plotly: str | None = None) -> str:
+    "The page around `body`; `plotly`: the path of plotly.js, loaded only by a page showing an interactive figure."
     from pygments.formatters import HtmlFormatter
+    script = f'<script src="{plotly}"></script>' if plotly and PLOTLY_CLASS in body else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)} · {html.escape(site_title)}</title><style>{STYLE}{HtmlFormatter().get_style_defs('.highlight')}</style></head>"
-            f'<body><header><a href="{home}">{html.escape(site_title)}</a></header><div class="layout">'
-            f'<nav class="sidebar">{sidebar}</nav><main>{body}</main></div></body></html>\n')
+            f"<title>{html.escape(title)} · {html.escape(site_title)}</title><style>{STYLE}{HtmlFormatter().get_style_defs('.highlight')}</style>{script}</head>"
+            f'<body><header><a href="{home}">{html.escape(site_title)}</a><nav>{navbar}</nav></header><div class="layout">'
+            f'<nav class="sidebar">{sidebar}</nav><main>{scroll_tables(body)}</main></div></body></html>\n')
+
+def _navbar(links, pages, current: Path) -> str:
+    return "".join(f'<a href="{Path(os.path.relpath(pages[p.resolve()], current.parent)).as_posix()}">{html.escape(text)}</a>'
+                   for text, p in links if p.resolve() in pages)
 
 def _sidebar(sections, pages, titles, current: Path) -> str:
     parts = []
@@ -147,34 +200,71 @@ def _sidebar(sections, pages, titles, current: Path) -> str:
 # %% ../../nbs/15_site.ipynb #19a13137
 PLACEHOLDER = "<h1>{title}</h1><p>This page has not been generated yet: run <code>loss-landscape report</code> and <code>loss-landscape site</code> (or <code>make demo</code>).</p>"
 
+PLOTLY_JS = "assets/plotly.min.js"  # in the site: the copy of plotly.js every interactive page loads
+
+def _built_page(p: Path, first: bool, site: Path, configs: Path) -> Path:
+    "Where a page is built: the index first; a configuration at `runs.group_page`; a study notebook as `studies_<name>`; else by name."
+    if first: return site / "index.html"
+    if p.resolve().is_relative_to(configs): return site / "configs" / p.resolve().relative_to(configs).with_suffix(".html")
+    return site / (f"{p.parent.name}_{p.stem}.html" if p.parent.name == "studies" else f"{p.stem}.html")
+
+def ship_plotly(site: Path) -> Path:
+    "Copy plotly.js from the `plotly` package into the site's assets: interactive pages make no request outside the site."
+    import plotly
+    source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    if not source.is_file(): raise FileNotFoundError(f"{source} is missing: reinstall plotly (pip install plotly)")
+    (site / PLOTLY_JS).parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, site / PLOTLY_JS)
+    return site / PLOTLY_JS
+
 def build_fallback_site(out_dir, reports_root="reports", config_path=None) -> Path:
     "The site of `config_path` (its `reports/` pages taken from `reports_root`), or of the studies alone, built with nbconvert and mistune into `out_dir`."
     site_title, sections = site_sections(config_path, reports_root) if config_path else study_sections(reports_root)
+    navbar = site_navbar(config_path, reports_root) if config_path else [("Studies", Path(reports_root) / "summary.md")]
     base = Path(config_path).parent if config_path else Path(reports_root)
     site = Path(out_dir)
     all_pages = [p for _, paths in sections for p in paths]
-    pages = {p.resolve(): site / ("index.html" if i == 0 else f"{p.parent.name}_{p.stem}.html" if p.parent.name == "studies" else f"{p.stem}.html")
-             for i, p in enumerate(all_pages)}
+    configs = (Path(reports_root) / "configs").resolve()
+    if (site / "configs").is_dir(): shutil.rmtree(site / "configs")  # built whole, as the pages are written: no page of a removed group survives
+    pages = {p.resolve(): _built_page(p, i == 0, site, configs) for i, p in enumerate(all_pages)}
     titles = {p: page_title(p) for p in all_pages}
+    plotly = ship_plotly(site)
     for p in all_pages:
         out = pages[p.resolve()]
         if not p.is_file(): body = PLACEHOLDER.format(title=html.escape(titles[p]))
         else: body = rewrite_links(render_notebook(p) if p.suffix == ".ipynb" else render_markdown(p), p, out, pages, site, base)
-        home = Path(os.path.relpath(site / "index.html", out.parent)).as_posix()
-        text = page_shell(titles[p], body, _sidebar(sections, pages, titles, out), home, site_title)
+        relative = lambda target: Path(os.path.relpath(target, out.parent)).as_posix()
+        text = page_shell(titles[p], body, _sidebar(sections, pages, titles, out), relative(site / "index.html"), site_title,
+                          _navbar(navbar, pages, out), relative(plotly))
         atomic_write(out, lambda f: f.write(text.encode()))
     return site / "index.html"
+
+def portable_study(path: Path, study: str) -> Path:
+    "An executed study notebook titled by its study, its roots relative to its own folder and no absolute path in its metadata."
+    import nbformat
+    nb = nbformat.read(path, as_version=4)
+    folder = path.resolve().parent
+    relative = lambda m: json.dumps(Path(os.path.relpath(json.loads(m.group(0)), folder)).as_posix())
+    for cell in nb.cells:
+        if "injected-parameters" in cell.metadata.get("tags", []): cell.source = re.sub(r'"/[^"\n]*"', relative, cell.source)
+    title = "Summary" if study == "summary" else f"{study.capitalize()} study"
+    first = next(c for c in nb.cells if c.cell_type == "markdown")
+    first.source = re.sub(r"^#\s+.*$", f"# {title} (notebook)", first.source, count=1, flags=re.M)
+    for key in ("input_path", "output_path"): nb.metadata.get("papermill", {}).pop(key, None)
+    text = nbformat.writes(nb)
+    return atomic_write(path, lambda f: f.write(text.encode()))
 
 def run_study_notebooks(experiments_root, figures_root, reports_root) -> list[Path]:
     "Execute the study template once per study into `reports_root/studies/`."
     absolute = {k: str(Path(v).resolve()) for k, v in dict(experiments_root=experiments_root, figures_root=figures_root, reports_root=reports_root).items()}
-    return [execute_template("study.ipynb", Path(reports_root) / "studies" / f"{s}.ipynb", dict(study=s, **absolute)) for s in STUDIES]
+    return [portable_study(execute_template("study.ipynb", Path(reports_root) / "studies" / f"{s}.ipynb", dict(study=s, **absolute)), s) for s in STUDIES]
 
 def build_site(experiments_root="reports/experiments", figures_root="reports/figures", reports_root="reports", out_dir="reports/site",
                config=None, studies: bool = True) -> Path:
-    "Study notebooks, then `quarto render` where Quarto and a `_quarto.yml` are there, else the nbconvert build; returns the site's index page."
+    "Study notebooks and configuration pages, then `quarto render` where Quarto and a `_quarto.yml` are there, else the nbconvert build; returns the site's index page."
     config_path = site_config(config)
     if studies: run_study_notebooks(experiments_root, figures_root, reports_root)
+    write_pages(experiments_root, figures_root, reports_root)
     if config_path and shutil.which("quarto"):
         subprocess.run(["quarto", "render"], cwd=config_path.parent, check=True)
         return config_path.parent / "_docs" / "index.html"

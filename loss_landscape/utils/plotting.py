@@ -14,7 +14,7 @@ from matplotlib import colors
 from .io import atomic_write
 
 # %% auto #0
-__all__ = ['new_figure', 'save_figure', 'line_plot', 'log_levels', 'contour_plot', 'surface_plot']
+__all__ = ['FIGURE_FORMATS', 'new_figure', 'save_figure', 'line_plot', 'log_levels', 'contour_plot', 'surface_plot']
 
 # %% ../../nbs/00d_plotting.ipynb #f70dc6c0
 def new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6, projection: str | None = None):
@@ -23,10 +23,14 @@ def new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6, projecti
     axes = [fig.add_subplot(1, ncols, i + 1, projection=projection) for i in range(ncols)]
     return fig, axes[0] if ncols == 1 else axes
 
+FIGURE_FORMATS = ("png", "svg")  # PNG for the reports; SVG where a figure must scale
+
 def save_figure(fig, path, dpi: int = 110) -> Path:
-    "Atomically write `fig` as PNG and close it."
+    "Atomically write `fig` as PNG or SVG (from the file's suffix) and close it."
+    kind = Path(path).suffix.lstrip(".").lower()
+    if kind not in FIGURE_FORMATS: plt.close(fig); raise ValueError(f"{path}: figure format {kind!r} is not allowed; expected one of: {', '.join(FIGURE_FORMATS)}")
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buffer, format=kind, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return atomic_write(path, lambda f: f.write(buffer.getvalue()))
 
@@ -57,7 +61,9 @@ def contour_plot(ax, x, y, z, # z has shape (len(x), len(y))
     return cs
 
 def surface_plot(ax, x, y, z, zlabel: str = "loss"):
-    "A 3-D surface of `z` (shape `(len(x), len(y))`), log10 of the loss on the vertical axis."
+    "A 3-D surface of `z` (shape `(len(x), len(y))`), log10 of the loss on the vertical axis and in a colorbar."
     X, Y = np.meshgrid(x, y, indexing="ij")
-    ax.plot_surface(X, Y, np.log10(np.asarray(z)), cmap="viridis", linewidth=0, antialiased=True)
+    surface = ax.plot_surface(X, Y, np.log10(np.asarray(z)), cmap="viridis", linewidth=0, antialiased=True)
     ax.set(zlabel=f"log10 {zlabel}")
+    ax.figure.colorbar(surface, ax=ax, shrink=0.6, pad=0.12, label=f"log10 {zlabel}")
+    return surface

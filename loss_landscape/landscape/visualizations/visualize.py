@@ -5,11 +5,14 @@
 # %% ../../../nbs/11_visualize.ipynb #44bb2b09
 from __future__ import annotations
 import numpy as np
+from matplotlib import patheffects
+from ... import registry
 from ...utils.plotting import contour_plot, line_plot, new_figure, surface_plot
 
 # %% auto #0
-__all__ = ['PATH_LABELS', 'plot_interpolation', 'plot_slice_1d', 'plot_surface_contour', 'plot_surface_3d', 'plot_spectrum',
-           'plot_density', 'plot_sharpness', 'plot_pca', 'plot_connectivity', 'plot_sharpness_trace']
+__all__ = ['SEED_COLORS', 'PATH_LABELS', 'plot_interpolation', 'plot_slice_1d', 'plot_surface_contour', 'plot_surface_3d',
+           'plot_spectrum', 'plot_density', 'plot_sharpness', 'plot_pca', 'plot_path_decisions', 'plot_connectivity',
+           'plot_sharpness_trace']
 
 # %% ../../../nbs/11_visualize.ipynb #fc1b1d84
 def _loss_and_accuracy(x, result, xlabel: str, title: str):
@@ -22,7 +25,7 @@ def _loss_and_accuracy(x, result, xlabel: str, title: str):
 def plot_interpolation(result):
     "Loss and accuracy along the interpolation path; the two ends marked."
     fig, ax_loss, ax_acc = _loss_and_accuracy(result.alphas, result, r"$\alpha$",
-                                              f"linear interpolation: bump {result.bump:.3g} (train), {result.test_bump:.3g} (test)")
+                                              f"from the initial (α=0) to the final weights (α=1): the loss rises at most {result.bump:.3g} above the straight chord (train), {result.test_bump:.3g} (test)")
     for ax in (ax_loss, ax_acc):
         for end in (0, 1): ax.axvline(end, color="grey", lw=0.8, ls="--")
     return fig
@@ -30,7 +33,7 @@ def plot_interpolation(result):
 def plot_slice_1d(result):
     "Loss and accuracy along a 1-D random slice; the width at the threshold shaded."
     fig, ax_loss, _ = _loss_and_accuracy(result.alphas, result, r"$\alpha$ (filter-normalized units)",
-                                         f"1-D slice: width {result.width:.3g} at +{result.settings['width_threshold']}")
+                                         f"1-D random slice: the training loss stays within {result.settings['width_threshold']:g} of its value over a width of {result.width:.3g} (shaded)")
     ax_loss.axvspan(*result.width_interval, color="tab:green", alpha=0.15)
     ax_loss.axvline(0, color="red", lw=0.8)
     return fig
@@ -39,14 +42,14 @@ def plot_surface_contour(result, split: str = "train"):
     "Contour of a 2-D loss surface, log-spaced levels, the trained point marked."
     fig, ax = new_figure(1, width=5.5, height=4.5)
     contour_plot(ax, result.alphas, result.betas, getattr(result, f"{split}_loss"), r"$\alpha$", r"$\beta$")
-    ax.set_title(f"2-D slice ({split} loss), cos = {result.settings['cosine']:.1e}")
+    ax.set_title(f"{split} loss on a random plane through the trained weights (★)", fontsize=10)
     return fig
 
 def plot_surface_3d(result, split: str = "train"):
     "3-D view of a 2-D loss surface."
     fig, ax = new_figure(1, width=5.5, height=4.5, projection="3d")
     surface_plot(ax, result.alphas, result.betas, getattr(result, f"{split}_loss"))
-    ax.set(xlabel=r"$\alpha$", ylabel=r"$\beta$", title=f"2-D slice ({split} loss)")
+    ax.set(xlabel=r"$\alpha$", ylabel=r"$\beta$", title=f"{split} loss on a random plane through the trained weights (α = β = 0)")
     return fig
 
 # %% ../../../nbs/11_visualize.ipynb #0b69ef46
@@ -56,7 +59,7 @@ def plot_spectrum(result):
     k = np.arange(1, len(result.top_eigenvalues) + 1)
     ax.stem(k, result.top_eigenvalues)
     ax.set(xlabel="k", ylabel=r"$\lambda_k$", xticks=k,
-           title=f"top eigenvalues; min {result.min_eigenvalue:.3g}, trace {result.trace['mean']:.3g} ± {result.trace['stderr']:.2g}")
+           title=f"largest Hessian eigenvalues (most negative: {result.min_eigenvalue:.3g}; trace {result.trace['mean']:.3g} ± {result.trace['stderr']:.2g})")
     ax.grid(alpha=0.3)
     return fig
 
@@ -71,30 +74,74 @@ def plot_density(result):
 
 # %% ../../../nbs/11_visualize.ipynb #8b14b78c
 def plot_sharpness(result):
-    "Sharpness against epsilon (both balls), and the histogram of the random samples' losses at the largest epsilon."
+    "Sharpness against epsilon (both balls), and the histogram of the random samples' losses at the epsilon the studies report."
     fig, (ax_eps, ax_hist) = new_figure(2)
     line_plot(ax_eps, result.epsilons, {result.settings["normalization"]: result.sharpness, "adaptive": result.adaptive_sharpness},
               r"$\epsilon$", "sharpness (%)", marker="o")
     ax_eps.set_xscale("symlog", linthresh=min([e for e in result.epsilons if e > 0], default=1e-3))
-    i = int(np.argmax(result.epsilons))
+    i = registry._closest(result.epsilons, registry._SHARPNESS_EPSILON)  # the radius of the studies' tables, so the numbers agree
     ax_hist.hist(result.sample_losses[i], bins=30, color="tab:blue", alpha=0.8)
     ax_hist.axvline(result.base_loss, color="red", lw=1, label=r"$L(\theta)$")
-    ax_hist.set(xlabel="loss of random perturbation", ylabel="count", title=rf"$\epsilon$ = {result.epsilons[i]:g}")
+    ax_eps.axvline(result.epsilons[i], color="grey", ls=":", lw=1)
+    ax_eps.set_title("sharpness: worst relative loss rise within radius ε", fontsize=10)
+    ax_hist.set(xlabel="training loss after a random perturbation", ylabel="count", title=rf"random perturbations of radius $\epsilon$ = {result.epsilons[i]:g}")
     ax_hist.legend(frameon=False)
     return fig
 
 # %% ../../../nbs/11_visualize.ipynb #1e29f34d
+SEED_COLORS = ["#ff7f0e", "#ffffff", "#e377c2", "#17becf", "#d62728", "#bcbd22"]  # bright on viridis's dark end and distinct from each other
+
 def plot_pca(result, split: str = "train"):
     "Loss contour over the PCA plane with each seed's trajectory; explained variance on the axes."
     fig, ax = new_figure(1, width=6, height=5)
     contour_plot(ax, result.alphas, result.betas, getattr(result, f"{split}_loss"),
                  f"PC1 ({100 * result.explained_variance[0]:.1f}% of variance)", f"PC2 ({100 * result.explained_variance[1]:.1f}%)", marker=None)
-    for name, path in result.paths.items():
+    outline = [patheffects.withStroke(linewidth=3.5, foreground="black")]  # every seed readable on dark and light regions alike
+    for (name, path), color in zip(result.paths.items(), SEED_COLORS * len(result.paths)):
         xy = np.asarray(path["coordinates"])
-        ax.plot(xy[:, 0], xy[:, 1], marker="o", ms=3, lw=1.5, label=name)
-        ax.plot(*xy[-1], marker="*", ms=12, color="red", mec="white")
-    ax.legend(frameon=False, loc="best")
-    ax.set_title(f"training trajectories over the PCA plane ({split} loss)")
+        ax.plot(xy[:, 0], xy[:, 1], marker="o", ms=3, lw=1.8, color=color, label=name, path_effects=outline)
+        ax.plot(*xy[-1], marker="*", ms=13, color=color, mec="black", linestyle="none")
+    ax.plot([], [], marker="*", ms=11, color="white", mec="black", linestyle="none", label="final weights (projected)")
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.28, 1), fontsize=8)
+    ax.set_title(f"training trajectories over the plane of their two main directions ({split} loss)", fontsize=10)
+    fig.text(0.01, -0.02, "The stars are the final weights projected onto the plane; the plane's own minimum can lie elsewhere.", fontsize=8)
+    return fig
+
+# %% ../../../nbs/11_visualize.ipynb #f6a6fa63
+def _decision_panel(ax, xs, ys, probabilities, inputs, labels):
+    "One decision function: p(class 1) for two classes (0.5 contour in black), the predicted class otherwise; the data on top."
+    p = np.asarray(probabilities).reshape(len(xs), len(ys), -1)
+    if p.shape[-1] == 2: shown = ax.contourf(xs, ys, p[..., 1].T, levels=np.linspace(0, 1, 11), cmap="RdBu_r", vmin=0, vmax=1)
+    else: shown = ax.contourf(xs, ys, p.argmax(-1).T, levels=np.arange(p.shape[-1] + 1) - 0.5, cmap="tab10", vmin=0, vmax=9)
+    if p.shape[-1] == 2: ax.contour(xs, ys, p[..., 1].T, levels=[0.5], colors="black", linewidths=1)
+    ax.scatter(*np.asarray(inputs).T, c=np.asarray(labels), cmap="RdBu_r" if p.shape[-1] == 2 else "tab10", s=4, edgecolors="white", linewidths=0.2)
+    ax.set(xticks=[], yticks=[], aspect="equal")
+    return shown
+
+def plot_path_decisions(rows: list, # dicts: `label`, `titles` and `probabilities` `(M, G, K)` of M points; optional `t`, `loss`, `marks` (the M values of t), `xlabel`
+                        xs, ys, # the input grid's axes (G = len(xs) * len(ys) points, x slowest)
+                        inputs, labels, # the training data drawn on top
+                        xlabel: str = "t", title: str = ""):
+    "Per row, the loss along a path with the chosen points marked, beside the decision function at each of them."
+    import textwrap
+    from matplotlib import pyplot as plt
+    n = max(len(r["titles"]) for r in rows) + 1
+    fig, axes = plt.subplots(len(rows), n, figsize=(2.3 * n + 1, 2.9 * len(rows)), squeeze=False, gridspec_kw=dict(hspace=0.6, wspace=0.3))
+    for row, ax_row in zip(rows, axes):
+        curve = ax_row[0]
+        if "loss" in row:
+            curve.plot(row["t"], row["loss"], color="black")
+            for t in row["marks"]: curve.axvline(t, color="tab:orange", lw=0.8, ls="--")
+            curve.set(yscale="log", xlabel=row.get("xlabel", xlabel), ylabel="train loss")
+            curve.set_title(textwrap.fill(row["label"], 28), fontsize=9)
+            curve.grid(alpha=0.3)
+        else: curve.axis("off"); curve.text(0.5, 0.5, textwrap.fill(row["label"], 22), ha="center", va="center", fontsize=9)
+        for ax, name, p in zip(ax_row[1:], row["titles"], row["probabilities"]):
+            shown = _decision_panel(ax, xs, ys, p, inputs, labels)
+            ax.set_title(name, fontsize=8)
+        for ax in ax_row[1 + len(row["titles"]):]: ax.axis("off")
+    fig.colorbar(shown, ax=axes[:, 1:].ravel().tolist(), shrink=0.8, label="p(class 1)" if np.shape(rows[0]["probabilities"])[-1] == 2 else "predicted class")
+    fig.suptitle(title, fontsize=10)
     return fig
 
 # %% ../../../nbs/11_visualize.ipynb #42087f88
@@ -121,8 +168,10 @@ def plot_sharpness_trace(runs: dict, title: str = ""):
         ax_sharp.plot([r["epoch"] for r in records], [r["top_eigenvalue"] for r in records], color=color, label=f"rate {lr}")
         ax_sharp.axhline(2 / lr, color=color, ls="--", lw=0.8)
         ax_loss.plot(metrics["epoch"], metrics["train_loss"], color=color, label=f"rate {lr}")
-    ax_sharp.set(xlabel="step", ylabel="top Hessian eigenvalue", title="sharpness (dashed: 2 / rate)")
-    ax_loss.set(xlabel="step", ylabel="train loss", yscale="log", title="loss")
-    for ax in (ax_sharp, ax_loss): ax.grid(alpha=0.3); ax.legend(frameon=False, fontsize=8)
-    fig.suptitle(title)
+    ax_sharp.set(xlabel="step", ylabel="top Hessian eigenvalue", title="sharpness (dashed: the stability limit 2 / rate)")
+    ax_loss.set(xlabel="step", ylabel="train loss", yscale="log", title="training loss")
+    for ax in (ax_sharp, ax_loss): ax.grid(alpha=0.3)
+    ax_loss.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1))  # outside: it never covers a 2 / rate line
+    fig.suptitle(title, y=1.02)
+    fig.tight_layout()
     return fig
