@@ -64,4 +64,4 @@ chapters: setup
 	$(BIN)/nbdev-clean
 
 clean-reports:
-	find reports -mindepth 1 ! -name .gitkeep -delete
+	find reports -mindepth 1 ! -name .gitkeep ! -path 'reports/published' ! -path 'reports/published/*' -delete  # the published study stays

@@ -676,6 +676,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.group_dynamics': ( 'reports.html#group_dynamics',
                                                                                                      'loss_landscape/reports/markdown.py'),
+                                                 'loss_landscape.reports.markdown.group_link': ( 'reports.html#group_link',
+                                                                                                 'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.group_measures': ( 'reports.html#group_measures',
                                                                                                      'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.group_of': ( 'reports.html#group_of',

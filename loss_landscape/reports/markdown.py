@@ -19,9 +19,9 @@ from ..utils.plotting import save_figure
 # %% auto #0
 __all__ = ['PERFORMANCE', 'PERFORMANCE_DEFINITIONS', 'SETTINGS', 'AXES', 'AXIS_NAMES', 'AXIS_STUDIES', 'STUDY_FILES',
            'IMAGE_LINK', 'labels', 'definitions', 'geometry', 'group_measures', 'unconverged', 'collect_runs',
-           'completed', 'mean_std', 'distinct', 'group_of', 'study_table', 'definition_lines', 'settings_of',
-           'compared_measures', 'comparison_lines', 'effects', 'effect_sentence', 'effects_table', 'learning_rate_line',
-           'tau_cell', 'generalization_table', 'varying_axes', 'best_predictors', 'study_figures',
+           'completed', 'mean_std', 'distinct', 'group_of', 'group_link', 'study_table', 'definition_lines',
+           'settings_of', 'compared_measures', 'comparison_lines', 'effects', 'effect_sentence', 'effects_table',
+           'learning_rate_line', 'tau_cell', 'generalization_table', 'varying_axes', 'best_predictors', 'study_figures',
            'plot_measure_vs_gap', 'gap_figures', 'status_lines', 'limits_lines', 'table_measures', 'effect_section',
            'axis_study', 'gap_range', 'gap_outliers', 'generalization_study', 'connectivity_outliers',
            'connectivity_study', 'edge_ratio', 'group_dynamics', 'dynamics_study', 'clear_effects', 'answers',
@@ -128,6 +128,10 @@ def distinct(values) -> str:
 def group_of(run: str) -> str:
     "The group of seeds a run belongs to, as the tables name it."
     return runs.group_of(run).as_posix()
+
+def group_link(group: str) -> str:
+    "A group's name linked to its page of the site (`runs.group_page`, written by `loss-landscape site`)."
+    return f"[{group}]({Path(runs.group_page(group)).with_suffix('.md').as_posix()})"
 
 def study_table(table: pd.DataFrame, axis: str, measures: list[str]) -> pd.DataFrame:
     "Mean ± std of each measure, one row per value of `axis`, with the number of runs and their learning rates; a group's values count once."
@@ -480,7 +484,7 @@ def dynamics_study(table: pd.DataFrame, experiments_root, reports_root: Path) ->
             figures.append(_link(path, reports_root, f"tracked sharpness of {group}"))
         figures.append("")
         final = lambda key: f"{curves[key]['mean'][-1]:.3g}"
-        rows.append({"configuration": group, "learning rate": rates.get(group, ""), "seeds": curves["seeds"], "epochs": int(curves["epoch"][-1]), "final train loss": final("train_loss"),
+        rows.append({"configuration": group_link(group), "learning rate": rates.get(group, ""), "seeds": curves["seeds"], "epochs": int(curves["epoch"][-1]), "final train loss": final("train_loss"),
                      "final test loss": final("test_loss"), "final test accuracy": final("test_acc"),
                      "sharpness / threshold (late median)": mean_std(ratios) if series else "not tracked"})
     tracked = [r for r in rows if r["sharpness / threshold (late median)"] != "not tracked"]
@@ -546,7 +550,7 @@ def summary_report(table: pd.DataFrame, reports_root: Path, experiments_root=Non
     done = completed(table)
     if not done.empty:
         parts += ["## Runs", "", f"{len(table)} runs found, {len(done)} completed.", "",
-                  study_table(done.assign(configuration=done["group"]), "configuration",
+                  study_table(done.assign(configuration=done["group"].map(group_link)), "configuration",
                               ["train_acc", "test_acc", "gap", "top_eigenvalue", "sharpness", "barrier_aligned"]).to_markdown(), "",
                   "## What each column is", ""] + definition_lines(["train_acc", "test_acc", "gap", "top_eigenvalue", "sharpness", "barrier_aligned"]) + [""]
     return "\n".join(parts + ["## Status", ""] + status_lines(table)) + "\n"
@@ -627,7 +631,7 @@ def publish(experiments_root, figures_root, out_dir,
     with tempfile.TemporaryDirectory() as scratch:
         for path in write_studies(table, figures_root, scratch, experiments_root):
             title, _, body = path.read_text().partition("\n")
-            text = f"{title} ({name})\n{body}"
+            text = re.sub(r"\[([^\]]+)\]\(configs/[^)]+\)", r"\1", f"{title} ({name})\n{body}")  # no site pages beside a published study
             write_text(out_dir / path.name, _copy_images(text, Path(scratch), out_dir, Path(figures_root)))
     write_text(out_dir / "runs.csv", run_table_csv(table))
     return table

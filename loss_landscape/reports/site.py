@@ -10,7 +10,7 @@ from urllib.parse import quote, unquote
 import yaml
 from ..experiments.parallel import execute_template
 from ..landscape.visualizations.interactive import PLOTLY_CLASS
-from .markdown import AXIS_STUDIES
+from .markdown import AXIS_STUDIES, STUDY_FILES
 from .pages import COMPARISONS, write_pages
 from ..utils.io import atomic_write
 
@@ -49,7 +49,7 @@ def site_navbar(config_path, reports_root=None) -> list[tuple[str, Path]]:
 def study_sections(reports_root) -> tuple[str, list[tuple[str, list[Path]]]]:
     "The site of the studies alone: the six Markdown studies (the summary is the home page), the study notebooks, the configurations, the comparisons."
     reports = Path(reports_root)
-    pages = [reports / name for name in ["summary.md", *AXIS_STUDIES, "connectivity_study.md"]] + [reports / "studies" / f"{s}.ipynb" for s in STUDIES]
+    pages = [reports / name for name in STUDY_FILES] + [reports / "studies" / f"{s}.ipynb" for s in STUDIES]
     return "loss_landscape studies", [("Studies", pages), ("Configurations", [p for pattern in CONFIG_PAGES for p in _expand(pattern, reports, None)]), ("Comparisons", [reports / COMPARISONS])]
 
 def site_config(config=None) -> Path | None:
