@@ -15,11 +15,12 @@ from .utils.io import load_checkpoint, read_json, write_json
 
 # %% auto #0
 __all__ = ['SUMMARY', 'METRICS', 'CHECKPOINTS', 'PROBE_RECORD', 'RUN_MARKER', 'GROUP_MARKER', 'TRAIN_NOTEBOOK', 'PROBE_NOTEBOOK',
-           'STATUSES', 'METRIC_KEYS', 'run_dir', 'run_dir_of', 'group_of', 'figures_dir', 'is_trained', 'find_runs',
-           'checkpoint_name', 'checkpoint_path', 'expected_checkpoint_epochs', 'list_checkpoints', 'remove_checkpoints',
-           'fingerprint', 'settings_differences', 'conflict_error', 'Run', 'save_run', 'load_run', 'load_metrics',
-           'required_checkpoint', 'load_model', 'load_trajectory', 'Solution', 'load_solution', 'SeedGroup',
-           'seed_fingerprints', 'load_seed_group', 'read_probe_record', 'write_probe_record', 'remove_probe_results']
+           'STATUSES', 'METRIC_KEYS', 'run_dir', 'regime_name', 'run_dir_of', 'group_of', 'figures_dir', 'is_trained',
+           'find_runs', 'checkpoint_name', 'checkpoint_path', 'expected_checkpoint_epochs', 'list_checkpoints',
+           'remove_checkpoints', 'fingerprint', 'settings_differences', 'conflict_error', 'Run', 'save_run', 'load_run',
+           'load_metrics', 'required_checkpoint', 'load_model', 'load_trajectory', 'Solution', 'load_solution',
+           'SeedGroup', 'seed_fingerprints', 'load_seed_group', 'read_probe_record', 'write_probe_record',
+           'remove_probe_results']
 
 # %% ../nbs/03a_runs.ipynb #b0bd6e1a
 SUMMARY, METRICS, CHECKPOINTS = "summary.json", "metrics.json", "checkpoints"  # a run's files
@@ -27,13 +28,22 @@ PROBE_RECORD = "probes.json"  # the probes' settings and inputs, beside a run's 
 RUN_MARKER, GROUP_MARKER = "hessian/spectrum.json", "pca/pca_surface.png"  # written last by a run's and a group's probes
 TRAIN_NOTEBOOK, PROBE_NOTEBOOK = "train.ipynb", "probe.ipynb"  # what the papermill engine keeps
 
-def run_dir(root, dataset: str, arch: str, activation: str, optimizer: str, seed: int) -> Path:
-    "SPEC's layout: `root/dataset=…/arch=…/act=…/opt=…/seed=…`."
-    return Path(root) / f"dataset={dataset}" / f"arch={arch}" / f"act={activation}" / f"opt={optimizer}" / f"seed={seed}"
+def run_dir(root, dataset: str, arch: str, activation: str, optimizer: str, seed: int, regime: str = "") -> Path:
+    "SPEC's layout: `root/dataset=…/arch=…/act=…/opt=…/seed=…`, with `regime=…` before the seed in a sweep over regimes."
+    group = Path(root) / f"dataset={dataset}" / f"arch={arch}" / f"act={activation}" / f"opt={optimizer}"
+    return (group / f"regime={regime}" if regime else group) / f"seed={seed}"
 
-def run_dir_of(root, data: DatasetConfig | DataFactory, model: ModelConfig | ModelFactory, training: TrainingConfig) -> Path:
+def regime_name(data: DatasetConfig, training: TrainingConfig) -> str:
+    "The training regime in a folder name: batch size (`full` for the whole training set), training-set size, label noise."
+    batch = "full" if training.optimizer == "gd" or training.batch_size >= data.n_train else training.batch_size
+    return f"batch{batch}_n{data.n_train}_noise{data.label_noise:g}"
+
+def run_dir_of(root, data: DatasetConfig | DataFactory, model: ModelConfig | ModelFactory, training: TrainingConfig,
+               regime: bool = False, # name the training regime in the folder (a sweep over regimes)
+              ) -> Path:
     "The folder of the run trained with these settings."
-    return run_dir(root, data.name, model.arch, model.activation, training.optimizer, training.seed)
+    return run_dir(root, data.name, model.arch, model.activation, training.optimizer, training.seed,
+                   regime_name(data, training) if regime else "")
 
 def group_of(run) -> Path:
     "The group of seeds a run belongs to: the folder of its configuration."

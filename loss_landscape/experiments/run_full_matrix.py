@@ -16,9 +16,9 @@ from ..utils.configs import ARCHITECTURES, ACTIVATIONS, DatasetConfig, Experimen
 from ..utils.io import remove_stale_temp_files
 
 # %% auto #0
-__all__ = ['EXPERIMENT_PRESETS', 'experiment_for', 'matrix_datasets', 'matrix_models', 'matrix_runs', 'train_task',
-           'settings_conflicts', 'check_own_model_and_data', 'check_output_root', 'report_failures', 'run_full_matrix',
-           'train_command', 'main']
+__all__ = ['EXPERIMENT_PRESETS', 'experiment_for', 'matrix_datasets', 'matrix_models', 'training_regimes', 'matrix_runs',
+           'train_task', 'settings_conflicts', 'check_own_model_and_data', 'check_output_root', 'report_failures',
+           'run_full_matrix', 'train_command', 'main']
 
 # %% ../../nbs/12_matrix.ipynb #d42a3eea
 EXPERIMENT_PRESETS = {
@@ -27,6 +27,9 @@ EXPERIMENT_PRESETS = {
     "quick": ExperimentConfig(archs=("shallow-small", "medium"), activations=("relu", "tanh"), seeds=(0, 1), data=DatasetConfig(n_train=500, n_test=500),
                               training=TrainingConfig(epochs=40, lr_step_size=20, checkpoint_every=10)),
     "full": ExperimentConfig(archs=ARCHITECTURES, activations=ACTIVATIONS, seeds=(0, 1, 2), training=TrainingConfig(checkpoint_every=8)),  # SPEC's matrix; 11 checkpoints for PCA
+    # regimes that move the generalization gap: 5 architectures x 2 batch sizes x 2 training-set sizes x 2 label noises x 2 seeds
+    "study": ExperimentConfig(activations=("relu",), optimizers=("sgd",), seeds=(0, 1), batch_sizes=(16, 128), train_sizes=(100, 1000),
+                              label_noises=(0.0, 0.2), training=TrainingConfig(checkpoint_every=8, track_sharpness_every=4)),
 }
 
 def experiment_for(preset: str = "quick", experiment: dict | None = None, data: dict | None = None, training: dict | None = None) -> ExperimentConfig:
@@ -47,16 +50,23 @@ def matrix_models(experiment: ExperimentConfig, data) -> list:
     input_dim, num_classes = data_dimensions(data)
     return [get_predefined_model_config(arch, act, input_dim, num_classes) for arch in experiment.archs for act in experiment.activations]
 
+def training_regimes(experiment: ExperimentConfig, data) -> list[tuple]:
+    "(data, training) for every training-set size x label noise x batch size of the sweep (one pair when it has no regime axes)."
+    if not isinstance(data, DatasetConfig): return [(data, experiment.training.replace(batch_size=b)) for b in experiment.batch_sizes or (experiment.training.batch_size,)]
+    sized = [data.replace(n_train=n, label_noise=f) for n in experiment.train_sizes or (data.n_train,) for f in experiment.label_noises or (data.label_noise,)]
+    return [(d, experiment.training.replace(batch_size=b or d.n_train)) for d in sized for b in experiment.batch_sizes or (experiment.training.batch_size,)]
+
 def matrix_runs(experiment: ExperimentConfig, output_root) -> list[dict]:
     "One task (keyword arguments of `train_task`) per cell of the matrix."
     tasks = []
-    for data in matrix_datasets(experiment):
-        for model in matrix_models(experiment, data):
+    for base in matrix_datasets(experiment):
+        for model in matrix_models(experiment, base):
             for optimizer in experiment.optimizers:
-                for seed in experiment.seeds:
-                    training = experiment.training.replace(optimizer=optimizer, seed=seed).resolved()
-                    tasks.append(dict(run_dir=str(runs.run_dir_of(output_root, data, model, training)), data=data.to_dict(),
-                                      model=model.to_dict(), training=training.to_dict()))
+                for data, regime in training_regimes(experiment, base):
+                    for seed in experiment.seeds:
+                        training = regime.replace(optimizer=optimizer, seed=seed).resolved()
+                        run = runs.run_dir_of(output_root, data, model, training, regime=experiment.varies_regime)
+                        tasks.append(dict(run_dir=str(run), data=data.to_dict(), model=model.to_dict(), training=training.to_dict()))
     return tasks
 
 # %% ../../nbs/12_matrix.ipynb #0040c7ec

@@ -24,7 +24,7 @@ DEVICES = ("auto", "cpu", "cuda")
 DIRECTION_NORMS = ("filter", "layer", "none")
 BIAS_DIRECTIONS = ("zero", "layer")
 DEFAULT_LEARNING_RATES = {"sgd": 0.05, "adam": 0.01, "gd": 0.5}  # per optimizer; every variant reaches >= 95% train accuracy on moons
-PRESETS = ("smoke", "quick", "full")  # sizes of a sweep and of its probes: seconds (tests), minutes (the demo), SPEC's matrix
+PRESETS = ("smoke", "quick", "full", "study")  # sizes of a sweep and of its probes: seconds (tests), minutes (the demo), SPEC's matrix, regimes that move the generalization gap
 REFERENCE = re.compile(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*")  # `module:function`, how your own model and data are named
 
 # %% ../../nbs/00_configs.ipynb #33249c6c
@@ -260,7 +260,7 @@ class ConnectivityConfig(ConfigBase):
 # %% ../../nbs/00_configs.ipynb #cc5d45e5
 @dataclass(frozen=True)
 class ExperimentConfig(ConfigBase):
-    "A sweep: datasets x architectures x activations x optimizers x seeds."
+    "A sweep: datasets x architectures x activations x optimizers x training regimes x seeds."
     datasets: tuple = ("moons",)  # built-in datasets
     archs: tuple = ARCHITECTURES  # architecture variants of the MLP
     activations: tuple = ACTIVATIONS  # hidden-layer activations
@@ -270,6 +270,9 @@ class ExperimentConfig(ConfigBase):
     training: TrainingConfig = field(default_factory=TrainingConfig)  # shared by every run; optimizer and seed come from the axes
     model_factory: str = ""  # your own model as `module:function`; replaces archs x activations
     dataset_factory: str = ""  # your own data as `module:function`; replaces datasets
+    batch_sizes: tuple = field(default=(), metadata={"item": "int"})  # a regime axis: minibatch sizes, 0 = the whole training set; empty: `training.batch_size`
+    train_sizes: tuple = field(default=(), metadata={"item": "int"})  # a regime axis: training-set sizes; empty: `data.n_train`
+    label_noises: tuple = field(default=(), metadata={"item": "float"})  # a regime axis: fractions of flipped training labels; empty: `data.label_noise`
     _nested = {"data": DatasetConfig, "training": TrainingConfig}
 
     def __post_init__(self):
@@ -278,3 +281,13 @@ class ExperimentConfig(ConfigBase):
         check(len(self.seeds) > 0 and all(isinstance(s, int) and s >= 0 for s in self.seeds), self, "seeds", "a non-empty tuple of integers >= 0")
         for name in ("model_factory", "dataset_factory"):
             check(not getattr(self, name) or REFERENCE.fullmatch(getattr(self, name)), self, name, "module:function, e.g. mypkg.nets:make_net")
+        check(all(isinstance(b, int) and b >= 0 for b in self.batch_sizes), self, "batch_sizes", "integers >= 0 (0: the whole training set)")
+        check(all(isinstance(n, int) and n > 0 for n in self.train_sizes), self, "train_sizes", "integers > 0")
+        check(all(0 <= f < 1 for f in self.label_noises), self, "label_noises", "fractions in [0, 1)")
+        check(not (self.dataset_factory and (self.train_sizes or self.label_noises)), self, "dataset_factory",
+              "no train_sizes or label_noises with your own data (they change the built-in datasets)")
+
+    @property
+    def varies_regime(self) -> bool:
+        "True when a regime axis has more than one value: each run's folder then names its regime."
+        return any(len(axis) > 1 for axis in (self.batch_sizes, self.train_sizes, self.label_noises))

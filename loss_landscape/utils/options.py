@@ -73,7 +73,7 @@ _METAVARS = {"int": "INT", "float": "FLOAT", "str": "TEXT", "tuple": "A,B,..."}
 def value_parser(cls, field):
     "An argparse `type` for `field`: the text converted by the field's type, then validated by `cls` itself."
     kind, default = field_kind(field), _default(field)
-    item = type(default[0]).__name__ if kind == "tuple" and default else "str"
+    item = field.metadata.get("item") or (type(default[0]).__name__ if kind == "tuple" and default else "str")
     def parse(text: str):
         try: value = tuple(_scalar(t.strip(), item) for t in text.split(",")) if kind == "tuple" else _scalar(text, kind)
         except ValueError:
@@ -107,7 +107,7 @@ def add_config_options(parser, # an `argparse` parser
         text = "; ".join(t for t in (docs.get(f.name, ""), listed, notes.get(f.name, "")) if t)
         default = _default(f)
         shown = ",".join(map(str, default)) if isinstance(default, tuple) else default
-        help = (f"{text} [default {shown}]" if default not in ("", None) else text).strip().replace("%", "%%")
+        help = (f"{text} [default {shown}]" if default not in ("", None, ()) else text).strip().replace("%", "%%")
         if field_kind(f) == "bool": group.add_argument(f"--{name}", dest=dest, action=argparse.BooleanOptionalAction, default=None, help=help)
         else: group.add_argument(f"--{name}", dest=dest, type=value_parser(cls, f), default=None, help=help,
                                  metavar="{" + ",".join(choices) + "}" if choices and field_kind(f) == "str" else _METAVARS[field_kind(f)])
