@@ -832,6 +832,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'loss_landscape.runs.remove_checkpoints': ('runs.html#remove_checkpoints', 'loss_landscape/runs.py'),
                                      'loss_landscape.runs.remove_probe_results': ( 'runs.html#remove_probe_results',
                                                                                    'loss_landscape/runs.py'),
+                                     'loss_landscape.runs.report_figure': ('runs.html#report_figure', 'loss_landscape/runs.py'),
                                      'loss_landscape.runs.required_checkpoint': ('runs.html#required_checkpoint', 'loss_landscape/runs.py'),
                                      'loss_landscape.runs.run_dir': ('runs.html#run_dir', 'loss_landscape/runs.py'),
                                      'loss_landscape.runs.run_dir_of': ('runs.html#run_dir_of', 'loss_landscape/runs.py'),

@@ -16,7 +16,7 @@ from .utils.io import load_checkpoint, read_json, write_json
 # %% auto #0
 __all__ = ['SUMMARY', 'METRICS', 'CHECKPOINTS', 'PROBE_RECORD', 'RUN_MARKER', 'GROUP_MARKER', 'TRAIN_NOTEBOOK', 'PROBE_NOTEBOOK',
            'GROUP_KEYS', 'STATUSES', 'METRIC_KEYS', 'run_dir', 'regime_name', 'run_dir_of', 'group_of', 'figures_dir',
-           'is_trained', 'find_runs', 'group_key', 'group_page', 'checkpoint_name', 'checkpoint_path',
+           'is_trained', 'find_runs', 'group_key', 'report_figure', 'group_page', 'checkpoint_name', 'checkpoint_path',
            'expected_checkpoint_epochs', 'list_checkpoints', 'remove_checkpoints', 'fingerprint',
            'settings_differences', 'conflict_error', 'Run', 'save_run', 'load_run', 'load_metrics',
            'required_checkpoint', 'load_model', 'load_trajectory', 'Solution', 'load_solution', 'SeedGroup',
@@ -74,6 +74,10 @@ def group_key(group) -> tuple[str, ...]:
     if [k for k, _, _ in found] != list(GROUP_KEYS) or not all(v for _, _, v in found) or regime == "":
         raise ValueError(f"{group}: expected a group folder ending in dataset=…/arch=…/act=…/opt=… (and regime=…)")
     return tuple(v for _, _, v in found) + ((regime,) if regime else ())
+
+def report_figure(folder, name: str) -> Path:
+    "The file of a figure the studies or the site draw themselves (not a probe's), named `name`, in `folder`."
+    return Path(folder) / f"{name}.png"
 
 def group_page(group) -> str:
     "The site page of a group of seeds, relative to the site's root: `configs/<dataset>/<arch>/<act>/<opt>.html` (`…/<opt>/<regime>.html` in a sweep over regimes)."

@@ -131,7 +131,8 @@ def group_of(run: str) -> str:
 
 def group_link(group: str) -> str:
     "A group's name linked to its page of the site (`runs.group_page`, written by `loss-landscape site`)."
-    return f"[{group}]({Path(runs.group_page(group)).with_suffix('.md').as_posix()})"
+    try: return f"[{group}]({Path(runs.group_page(group)).with_suffix('.md').as_posix()})"
+    except ValueError: return group  # a root that is itself one group has no page of its own
 
 def study_table(table: pd.DataFrame, axis: str, measures: list[str]) -> pd.DataFrame:
     "Mean ± std of each measure, one row per value of `axis`, with the number of runs and their learning rates; a group's values count once."
@@ -290,7 +291,7 @@ def gap_figures(table: pd.DataFrame, reports_root: Path) -> list[str]:
     color_by = max(axes, key=lambda a: done[a].nunique()) if axes else "dataset"
     for m in geometry():
         if m in done and done[m].notna().sum() >= 3 and done[m].nunique() > 1:
-            path = save_figure(plot_measure_vs_gap(done.dropna(subset=[m, "gap"]), m, color_by), reports_root / "figures" / f"gap_vs_{m}.png", dpi=80)
+            path = save_figure(plot_measure_vs_gap(done.dropna(subset=[m, "gap"]), m, color_by), runs.report_figure(reports_root / "gap", f"gap_vs_{m}"), dpi=80)
             lines += [_link(path, reports_root, f"{labels()[m]} against the generalization gap"), ""]
     return lines
 
@@ -476,11 +477,11 @@ def dynamics_study(table: pd.DataFrame, experiments_root, reports_root: Path) ->
     for group, d in group_dynamics(table, experiments_root).items():
         curves, series = d["curves"], d["sharpness"]
         if not curves["seeds"]: continue
-        path = save_figure(plot_training_curves(curves, group), reports_root / "dynamics" / f"{_slug(group)}.png", dpi=72)
+        path = save_figure(plot_training_curves(curves, group), runs.report_figure(reports_root / "dynamics", _slug(group)), dpi=72)
         figures += [f"**{group}**", "", _link(path, reports_root, f"training curves of {group}")]
         ratios = [edge_ratio(s) for s in series.values()]
         if series:
-            path = save_figure(plot_sharpness_vs_threshold(series, group), reports_root / "dynamics" / f"{_slug(group)}_sharpness.png", dpi=72)
+            path = save_figure(plot_sharpness_vs_threshold(series, group), runs.report_figure(reports_root / "dynamics", f"{_slug(group)}_sharpness"), dpi=72)
             figures.append(_link(path, reports_root, f"tracked sharpness of {group}"))
         figures.append("")
         final = lambda key: f"{curves[key]['mean'][-1]:.3g}"

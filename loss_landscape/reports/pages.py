@@ -127,7 +127,7 @@ def group_page_text(group: Path, table: pd.DataFrame, experiments_root: Path, fi
     parts += ["## Numbers", "", numbers_table(done), ""]
     metrics = [runs.load_metrics(experiments_root / r) for r in done["run"]]
     parts += ["## Training curves", "", _image(save_figure(plot_training_curves(training_curves(metrics), "mean and range over seeds"),
-                                                           assets / "training_curves.png"), page, "training curves"), ""]
+                                                           runs.report_figure(assets, "training_curves")), page, "training curves"), ""]
     surface = registry.PROBES["surface_2d"]
     shown = [(name, surface.load(folder)) for name, folder in run_figures.items() if (folder / surface.file).is_file()]
     if shown:
@@ -146,7 +146,7 @@ def group_page_text(group: Path, table: pd.DataFrame, experiments_root: Path, fi
         rows_ = run_decision_rows(solution, run_figures[name], points)
         if rows_:
             fig = plot_path_decisions(rows_, xs, ys, x_train.numpy(), y_train.numpy(), title=name)
-            parts += [_image(save_figure(fig, assets / f"decisions_{name}.png"), page, f"decision functions, {name}"), ""]
+            parts += [_image(save_figure(fig, runs.report_figure(assets, f"decisions_{name}")), page, f"decision functions, {name}"), ""]
     connectivity = registry.PROBES["connectivity"]
     if (group_figures / connectivity.file).is_file():
         result = connectivity.load(group_figures)
@@ -155,7 +155,7 @@ def group_page_text(group: Path, table: pd.DataFrame, experiments_root: Path, fi
             a, b = pair["seeds"]
             fig = plot_path_decisions(pair_decision_rows(pair, solutions[a], solutions[b], points), xs, ys, x_train.numpy(), y_train.numpy(),
                                       title=f"from {a} (t=0) to {b} (t=1)")
-            parts += [_image(save_figure(fig, assets / "decisions_connectivity.png"), page, "decision functions along the connectivity paths"), ""]
+            parts += [_image(save_figure(fig, runs.report_figure(assets, "decisions_connectivity")), page, "decision functions along the connectivity paths"), ""]
     parts += ["## Figures of each seed", ""] + _figures_section(run_figures, page, "run")
     parts += ["## Figures of the group", ""] + _figures_section({"group": group_figures}, page, "group")
     return "\n".join(parts) + "\n"
