@@ -10,7 +10,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 from .. import registry, runs
-from .comparisons import Axis, RankCorrelation, axis_effects, granulated_tau, kendall_interval, value_pairs
+from .comparisons import Axis, RankCorrelation, axis_effects, granulated_tau, kendall_interval, paired_effect, value_pairs
 from .dynamics import plot_sharpness_vs_threshold, plot_training_curves, sharpness_series, training_curves
 from ..utils.configs import ACTIVATIONS, OPTIMIZERS
 from ..utils.io import atomic_write
@@ -421,7 +421,6 @@ def _group_midpoints(groups: pd.Series, figures_root: Path) -> dict:
 
 def connectivity_study(table: pd.DataFrame, figures_root: Path, reports_root: Path) -> str:
     "Barriers of every group: naive, aligned and Bezier, the effect of alignment with its interval, and the outliers."
-    from loss_landscape.reports.comparisons import paired_effect
     parts = ["# Connectivity study", "", "Are two seeds of one configuration in the same basin once their hidden units are aligned, "
              "and does a curved path avoid what a straight one cannot?", ""]
     done = completed(table)
