@@ -9,7 +9,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from common import load, record
 from loss_landscape.experiments import run_full_matrix
-from loss_landscape.experiments.run_probes_and_reports import probe_configs, probe_group, probe_run
+from loss_landscape.experiments.run_probes_and_reports import probe_group, probe_run
+from loss_landscape.registry import probe_configs, probes
 
 VARIANTS, SEEDS = ["medium", "deep-large"], "0,1,2"
 # (label, module file, function or prefix*): cumulative seconds inside each; indented labels are parts of the line above.
@@ -75,8 +76,10 @@ def main():
         for arch in VARIANTS:
             group = next(experiments.glob(f"dataset=moons/arch={arch}/act=relu/opt=sgd"))
             out = figures / group.relative_to(experiments)
-            runs[arch] = profiled(probe_run, run_dir=str(group / "seed=0"), figures_dir=str(out / "seed=0"), configs=configs)
-            groups[arch] = profiled(probe_group, group_dir=str(group), figures_dir=str(out), configs=configs)
+            runs[arch] = profiled(probe_run, run_dir=str(group / "seed=0"), figures_dir=str(out / "seed=0"), configs=configs,
+                                  todo=[p.name for p in probes("run")])
+            groups[arch] = profiled(probe_group, group_dir=str(group), figures_dir=str(out), run_dirs=[str(r) for r in sorted(group.glob("seed=*"))],
+                                    configs=configs, todo=[p.name for p in probes("group")])
             print(arch, f"run {runs[arch][0]:.1f} s, group {groups[arch][0]:.1f} s", flush=True)
     body = (f"Moons, ReLU, SGD, trained with the `full` matrix settings; probed with `probe_configs(\"full\")`, 1 thread, "
             f"in one process under cProfile (its overhead included). Load average (1/5/15 min) before: {before}, after: {load()}.\n\n"
