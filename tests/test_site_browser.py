@@ -112,10 +112,13 @@ def test_interactive_figures_render_and_hover(smoke_pipeline, chromium):
     page, surfaces, on_configs = open_page(chromium, site), 0, 0
     for html in shown:
         page.goto(html.as_uri(), wait_until="load")
+        if page.locator(".plotly-figure").count() == 0: continue  # the class named in a chapter's code, not a figure
+        drawn = "() => [...document.querySelectorAll('.plotly-figure')].every(f => f.querySelector('svg.main-svg'))"
+        try: page.wait_for_function(drawn, timeout=20_000)
+        except Exception: raise AssertionError(f"{html.name}: a figure did not draw")
         assert page.evaluate("() => [...document.scripts].some(s => s.src.endsWith('assets/plotly.min.js'))"), html
         for figure in page.locator(".plotly-figure").all():
             figure.scroll_into_view_if_needed()
-            assert figure.locator("svg.main-svg").count() > 0, f"{html.name}: a figure did not draw"
             if figure.locator(".gl-container canvas").count() == 0: continue
             surfaces += 1  # a surface: WebGL canvas in 3-D, SVG heat map beside it
             on_configs += html.relative_to(site).parts[0] == "configs"

@@ -9,17 +9,17 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 import yaml
 from ..experiments.parallel import execute_template
-from ..landscape.visualizations.interactive import PLOTLY_CLASS
+from ..landscape.visualizations.interactive import PLOTLY_JS
 from .markdown import AXIS_STUDIES, STUDY_FILES
 from .pages import COMPARISONS, write_pages
 from ..utils.io import atomic_write
 
 # %% auto #0
-__all__ = ['STUDIES', 'SITE_CONFIG', 'CONFIG_PAGES', 'STYLE', 'PLACEHOLDER', 'PLOTLY_JS', 'site_sections', 'site_navbar',
-           'study_sections', 'site_config', 'math_to_mathml', 'hide_temporary_folders', 'without_widget_warning',
-           'render_notebook', 'strip_directives', 'render_markdown', 'page_title', 'asset_name', 'rewrite_links',
-           'scroll_tables', 'page_shell', 'ship_plotly', 'build_fallback_site', 'portable_study', 'run_study_notebooks',
-           'build_site', 'site_command']
+__all__ = ['STUDIES', 'SITE_CONFIG', 'CONFIG_PAGES', 'STYLE', 'PLACEHOLDER', 'site_sections', 'site_navbar', 'study_sections',
+           'site_config', 'math_to_mathml', 'hide_temporary_folders', 'without_widget_warning', 'render_notebook',
+           'strip_directives', 'render_markdown', 'page_title', 'asset_name', 'rewrite_links', 'scroll_tables',
+           'page_shell', 'ship_plotly', 'build_fallback_site', 'portable_study', 'run_study_notebooks', 'build_site',
+           'site_command']
 
 # %% ../../nbs/15_site.ipynb #1f9dda2e
 STUDIES = ["summary", *(name.split("_")[0] for name in AXIS_STUDIES), "connectivity"]
@@ -174,12 +174,12 @@ def scroll_tables(body: str) -> str:
     "Every table in a box of its own that scrolls sideways, so a wide table never widens the page."
     return re.sub(r"<table\b", '<div class="table-scroll"><table', body).replace("</table>", "</table></div>")
 
-def page_shell(title: str, body: str, sidebar: str, home: str, site_title: str, navbar: str = "", plotly: str | None = None) -> str:
-    "The page around `body`; `plotly`: the path of plotly.js, loaded only by a page showing an interactive figure."
+def page_shell(title: str, body: str, sidebar: str, home: str, site_title: str, navbar: str = "", root: str = "./") -> str:
+    "The page around `body`; `root`: the way up to the site's root, named in the `quarto:offset` tag as Quarto does (interactive figures load plotly.js from there)."
     from pygments.formatters import HtmlFormatter
-    script = f'<script src="{plotly}"></script>' if plotly and PLOTLY_CLASS in body else ""
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(title)} · {html.escape(site_title)}</title><style>{STYLE}{HtmlFormatter().get_style_defs('.highlight')}</style>{script}</head>"
+            f'<meta name="quarto:offset" content="{html.escape(root)}">'
+            f"<title>{html.escape(title)} · {html.escape(site_title)}</title><style>{STYLE}{HtmlFormatter().get_style_defs('.highlight')}</style></head>"
             f'<body><header><a href="{home}">{html.escape(site_title)}</a><nav>{navbar}</nav></header><div class="layout">'
             f'<nav class="sidebar">{sidebar}</nav><main>{scroll_tables(body)}</main></div></body></html>\n')
 
@@ -200,17 +200,16 @@ def _sidebar(sections, pages, titles, current: Path) -> str:
 # %% ../../nbs/15_site.ipynb #19a13137
 PLACEHOLDER = "<h1>{title}</h1><p>This page has not been generated yet: run <code>loss-landscape report</code> and <code>loss-landscape site</code> (or <code>make demo</code>).</p>"
 
-PLOTLY_JS = "assets/plotly.min.js"  # in the site: the copy of plotly.js every interactive page loads
-
 def _built_page(p: Path, first: bool, site: Path, configs: Path) -> Path:
     "Where a page is built: the index first; a configuration at `runs.group_page`; a study notebook as `studies_<name>`; else by name."
     if first: return site / "index.html"
     if p.resolve().is_relative_to(configs): return site / "configs" / p.resolve().relative_to(configs).with_suffix(".html")
     return site / (f"{p.parent.name}_{p.stem}.html" if p.parent.name == "studies" else f"{p.stem}.html")
 
-def ship_plotly(site: Path) -> Path:
+def ship_plotly(site: Path | str = ".") -> Path:
     "Copy plotly.js from the `plotly` package into the site's assets: interactive pages make no request outside the site."
     import plotly
+    site = Path(site)
     source = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     if not source.is_file(): raise FileNotFoundError(f"{source} is missing: reinstall plotly (pip install plotly)")
     (site / PLOTLY_JS).parent.mkdir(parents=True, exist_ok=True)
@@ -228,14 +227,14 @@ def build_fallback_site(out_dir, reports_root="reports", config_path=None) -> Pa
     if (site / "configs").is_dir(): shutil.rmtree(site / "configs")  # built whole, as the pages are written: no page of a removed group survives
     pages = {p.resolve(): _built_page(p, i == 0, site, configs) for i, p in enumerate(all_pages)}
     titles = {p: page_title(p) for p in all_pages}
-    plotly = ship_plotly(site)
+    ship_plotly(site)
     for p in all_pages:
         out = pages[p.resolve()]
         if not p.is_file(): body = PLACEHOLDER.format(title=html.escape(titles[p]))
         else: body = rewrite_links(render_notebook(p) if p.suffix == ".ipynb" else render_markdown(p), p, out, pages, site, base)
         relative = lambda target: Path(os.path.relpath(target, out.parent)).as_posix()
         text = page_shell(titles[p], body, _sidebar(sections, pages, titles, out), relative(site / "index.html"), site_title,
-                          _navbar(navbar, pages, out), relative(plotly))
+                          _navbar(navbar, pages, out), relative(site) + "/")
         atomic_write(out, lambda f: f.write(text.encode()))
     return site / "index.html"
 

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 # %% auto #0
-__all__ = ['PLOTLY_CLASS', 'surface_figure', 'scatter_figure', 'overlay_figure', 'figure_html']
+__all__ = ['PLOTLY_CLASS', 'PLOTLY_JS', 'PLOTLY_LOADER', 'surface_figure', 'scatter_figure', 'overlay_figure', 'figure_html']
 
 # %% ../../../nbs/11b_interactive.ipynb #04448e05
 def _hover(xlabel: str, ylabel: str, split: str, accuracy: bool, loss: str = "%{z:.4g}") -> str:
@@ -81,10 +81,17 @@ def overlay_figure(curves: list, # dicts with `x`, `y`, `name` (the run) and `gr
     return fig
 
 # %% ../../../nbs/11b_interactive.ipynb #d6b0e2cc
-PLOTLY_CLASS = "plotly-figure"  # a page holding one loads plotly.js
+PLOTLY_CLASS = "plotly-figure"  # the element a figure is drawn into
+PLOTLY_JS = "assets/plotly.min.js"  # plotly.js, relative to the site's root
+
+# Loads plotly.js once per page, from the root named by the page's `quarto:offset` tag, then calls `draw`.
+PLOTLY_LOADER = ('if(window.Plotly)return draw();var m=document.querySelector(\'meta[name="quarto:offset"]\');'
+                 'window.plotlyLoading=window.plotlyLoading||new Promise(function(ok){var s=document.createElement("script");'
+                 f's.src=(m?m.content:"./")+"{PLOTLY_JS}";s.onload=ok;document.head.appendChild(s);}});window.plotlyLoading.then(draw);')
 
 def figure_html(fig: go.Figure, element_id: str) -> str:
-    "One line of HTML: a `div` and the script drawing `fig` into it, once the page has loaded plotly.js."
+    "One line of HTML: a `div` and the script drawing `fig` into it, loading the site's plotly.js first if needed."
     spec = json.dumps(json.loads(fig.to_json())).replace("</", "<\\/")  # never closes the script early
-    return (f'<div class="{PLOTLY_CLASS}" id="{element_id}"></div><script>(function(){{var f={spec};'
-            f'if(window.Plotly)Plotly.newPlot("{element_id}",f.data,f.layout,{{responsive:true,displaylogo:false}});}})();</script>')
+    draw = f'Plotly.newPlot("{element_id}",f.data,f.layout,{{responsive:true,displaylogo:false}});'
+    return (f'<div class="{PLOTLY_CLASS}" id="{element_id}"></div>'
+            f'<script>(function(){{var f={spec};function draw(){{{draw}}}{PLOTLY_LOADER}}})();</script>')
