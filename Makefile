@@ -49,7 +49,7 @@ test-fast: setup browser
 
 # The processing step of nbdev-docs (it executes the cells that show_doc needs); nbdev writes its Quarto files into nbs/ on the way.
 docs-check: setup
-	$(BIN)/nbdev-proc-nbs; status=$$?; rm -f nbs/_quarto.yml nbs/nbdev.yml nbs/sidebar.yml; exit $$status
+	$(BIN)/nbdev-proc-nbs --force; status=$$?; rm -f nbs/_quarto.yml nbs/nbdev.yml nbs/sidebar.yml; exit $$status
 
 lab: setup
 	$(BIN)/jupyter lab nbs

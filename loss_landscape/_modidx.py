@@ -626,6 +626,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                     'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.collect_runs': ( 'reports.html#collect_runs',
                                                                                                    'loss_landscape/reports/markdown.py'),
+                                                 'loss_landscape.reports.markdown.compact_png': ( 'reports.html#compact_png',
+                                                                                                  'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.compared_measures': ( 'reports.html#compared_measures',
                                                                                                         'loss_landscape/reports/markdown.py'),
                                                  'loss_landscape.reports.markdown.comparison_lines': ( 'reports.html#comparison_lines',

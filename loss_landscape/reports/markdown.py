@@ -26,7 +26,7 @@ __all__ = ['PERFORMANCE', 'PERFORMANCE_DEFINITIONS', 'SETTINGS', 'AXES', 'AXIS_N
            'axis_study', 'gap_range', 'gap_outliers', 'generalization_study', 'connectivity_outliers',
            'connectivity_study', 'edge_ratio', 'group_dynamics', 'dynamics_study', 'clear_effects', 'answers',
            'summary_report', 'write_text', 'write_studies', 'generate_study_reports', 'generate_summary_report',
-           'fully_reported', 'report_command', 'run_table_csv', 'publish', 'findings_page']
+           'fully_reported', 'report_command', 'run_table_csv', 'compact_png', 'publish', 'findings_page']
 
 # %% ../../nbs/14_reports.ipynb #fc0adaf7
 PERFORMANCE = {"train_acc": "train accuracy", "test_acc": "test accuracy", "train_loss": "train loss", "test_loss": "test loss",
@@ -608,6 +608,13 @@ def run_table_csv(table: pd.DataFrame) -> str:
     keep = [c for c in table if c not in ("missing", "invalid", "group_missing", "group_invalid")]
     return table[keep].to_csv(index=False, float_format="%.6g")
 
+def compact_png(source: Path, copy: Path):
+    "Copy a PNG as a 256-colour palette image: a third of the bytes for a plot, which has few colours to begin with."
+    from PIL import Image
+    with Image.open(source) as image:
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    atomic_write(copy, lambda f: palette.save(f, format="PNG", optimize=True))
+
 def _copy_images(text: str, source: Path, out_dir: Path, figures_root: Path) -> str:
     "Copy every image a study in `source` links to into `out_dir` (probe figures under `figures/runs/`), and rewrite the links."
     import re, shutil
@@ -618,7 +625,7 @@ def _copy_images(text: str, source: Path, out_dir: Path, figures_root: Path) -> 
         inside = target.is_relative_to(figures_root.resolve())
         copy = out_dir / ("figures/runs" if inside else "") / target.relative_to(figures_root.resolve() if inside else source.resolve())
         copy.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(target, copy)
+        compact_png(target, copy) if target.suffix == ".png" else shutil.copyfile(target, copy)
         return f"![{m[1]}]({_quote(copy.relative_to(out_dir).as_posix())})"
     return re.sub(IMAGE_LINK, one, text)
 
