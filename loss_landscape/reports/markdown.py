@@ -18,12 +18,12 @@ from ..utils.plotting import save_figure
 
 # %% auto #0
 __all__ = ['PERFORMANCE', 'PERFORMANCE_DEFINITIONS', 'SETTINGS', 'AXES', 'AXIS_NAMES', 'AXIS_STUDIES', 'STUDY_FILES',
-           'IMAGE_LINK', 'labels', 'definitions', 'geometry', 'group_measures', 'unconverged', 'collect_runs',
-           'completed', 'mean_std', 'distinct', 'group_of', 'group_link', 'study_table', 'definition_lines',
-           'settings_of', 'compared_measures', 'comparison_lines', 'effects', 'effect_sentence', 'effects_table',
-           'learning_rate_line', 'tau_cell', 'generalization_table', 'varying_axes', 'best_predictors', 'study_figures',
-           'plot_measure_vs_gap', 'gap_figures', 'status_lines', 'limits_lines', 'table_measures', 'effect_section',
-           'axis_study', 'gap_range', 'gap_outliers', 'generalization_study', 'connectivity_outliers',
+           'IMAGE_LINK', 'PNG_SIGNATURE', 'labels', 'definitions', 'geometry', 'group_measures', 'unconverged',
+           'collect_runs', 'completed', 'mean_std', 'distinct', 'group_of', 'group_link', 'study_table',
+           'definition_lines', 'settings_of', 'compared_measures', 'comparison_lines', 'effects', 'effect_sentence',
+           'effects_table', 'learning_rate_line', 'tau_cell', 'generalization_table', 'varying_axes', 'best_predictors',
+           'study_figures', 'plot_measure_vs_gap', 'gap_figures', 'status_lines', 'limits_lines', 'table_measures',
+           'effect_section', 'axis_study', 'gap_range', 'gap_outliers', 'generalization_study', 'connectivity_outliers',
            'connectivity_study', 'edge_ratio', 'group_dynamics', 'dynamics_study', 'clear_effects', 'answers',
            'summary_report', 'write_text', 'write_studies', 'generate_study_reports', 'generate_summary_report',
            'fully_reported', 'report_command', 'run_table_csv', 'compact_png', 'publish', 'findings_page']
@@ -608,6 +608,8 @@ def run_table_csv(table: pd.DataFrame) -> str:
     keep = [c for c in table if c not in ("missing", "invalid", "group_missing", "group_invalid")]
     return table[keep].to_csv(index=False, float_format="%.6g")
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"  # the first bytes of every PNG file
+
 def compact_png(source: Path, copy: Path):
     "Copy a PNG as a 256-colour palette image: a third of the bytes for a plot, which has few colours to begin with."
     from PIL import Image
@@ -625,7 +627,8 @@ def _copy_images(text: str, source: Path, out_dir: Path, figures_root: Path) -> 
         inside = target.is_relative_to(figures_root.resolve())
         copy = out_dir / ("figures/runs" if inside else "") / target.relative_to(figures_root.resolve() if inside else source.resolve())
         copy.parent.mkdir(parents=True, exist_ok=True)
-        compact_png(target, copy) if target.suffix == ".png" else shutil.copyfile(target, copy)
+        with open(target, "rb") as f: png = f.read(len(PNG_SIGNATURE)) == PNG_SIGNATURE
+        compact_png(target, copy) if png else shutil.copyfile(target, copy)
         return f"![{m[1]}]({_quote(copy.relative_to(out_dir).as_posix())})"
     return re.sub(IMAGE_LINK, one, text)
 
