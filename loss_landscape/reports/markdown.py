@@ -26,7 +26,8 @@ __all__ = ['PERFORMANCE', 'PERFORMANCE_DEFINITIONS', 'SETTINGS', 'AXES', 'AXIS_N
            'effect_section', 'axis_study', 'gap_range', 'gap_outliers', 'generalization_study', 'connectivity_outliers',
            'connectivity_study', 'edge_ratio', 'group_dynamics', 'dynamics_study', 'clear_effects', 'answers',
            'summary_report', 'write_text', 'write_studies', 'generate_study_reports', 'generate_summary_report',
-           'fully_reported', 'report_command', 'run_table_csv', 'compact_png', 'publish', 'findings_page']
+           'fully_reported', 'report_command', 'run_table_csv', 'compact_png', 'publish', 'findings_page',
+           'gap_comparison']
 
 # %% ../../nbs/14_reports.ipynb #fc0adaf7
 PERFORMANCE = {"train_acc": "train accuracy", "test_acc": "test accuracy", "train_loss": "train loss", "test_loss": "test loss",
@@ -657,8 +658,22 @@ def findings_page(parts: dict, # name -> (table of runs, folder relative to the 
         lines += [f"## {name}", "", provenance, "", f"- [Summary: answers to the research questions]({_quote(folder)}/summary.md); "
                   f"[table of runs]({_quote(folder)}/runs.csv)",
                   f"- {len(completed(table))} of {len(table)} runs completed; generalization gap from {low:.3g} to {high:.3g} (range {high - low:.3g}).", ""]
-    if len(ranges) >= 2:
-        (wide, w), (narrow, v) = max(ranges.items(), key=lambda kv: kv[1]), min(ranges.items(), key=lambda kv: kv[1])
-        lines += ["## Generalization gaps", "", f"The gaps of *{wide}* span a range {w / v:.1f}x as wide as those of *{narrow}* "
-                  f"({w:.3g} against {v:.3g}): that is where the rank correlations with the gap have real differences to rank.", ""]
+    if len(ranges) >= 2: lines += gap_comparison({name: table for name, (table, _, _) in parts.items()})
     return "\n".join(lines) + "\n"
+
+def _gap_width(table: pd.DataFrame, datasets=None) -> float:
+    low, high, _ = gap_range(table if datasets is None else table[table["dataset"].isin(datasets)])
+    return high - low
+
+def gap_comparison(tables: dict) -> list[str]:
+    "How much wider one study's gaps range than another's: over all their runs, and on the datasets they share (like with like)."
+    shared = set.intersection(*(set(completed(t)["dataset"]) for t in tables.values()))
+    scopes = [("all their runs", None)]
+    if shared and any(set(completed(t)["dataset"]) - shared for t in tables.values()):
+        scopes.append((f"{', '.join(sorted(shared))} alone, the data they share", shared))
+    lines = ["## Generalization gaps", ""]
+    for scope, datasets in scopes:
+        widths = {name: _gap_width(t, datasets) for name, t in tables.items()}
+        (wide, w), (narrow, v) = max(widths.items(), key=lambda kv: kv[1]), min(widths.items(), key=lambda kv: kv[1])
+        lines.append(f"- Over {scope}: the gaps of *{wide}* span a range {w / v:.1f}x as wide as those of *{narrow}* ({w:.3g} against {v:.3g}).")
+    return lines + ["", "The wider range is where the rank correlations with the gap have real differences to rank.", ""]
