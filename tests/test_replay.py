@@ -540,3 +540,14 @@ def test_help_from_the_console_script_imports_no_torch(cmd):
     imported = {line.split("|")[-1].strip() for line in out.stderr.splitlines() if line.startswith("import time:")}
     assert out.returncode == 0 and out.stdout.startswith(f"usage: loss-landscape {cmd}") and imported, out.stderr[-2000:]
     assert not {"torch", "pandas", "matplotlib", "distributed"} & imported
+
+
+def test_a_busy_dashboard_port_is_no_warning():
+    "Dask's HTTP server takes another port when 8787 is busy (another cluster, a parallel test): the command says nothing of it."
+    import warnings
+    from loss_landscape.experiments.parallel import run_tasks
+    with socket.socket() as busy, warnings.catch_warnings(record=True) as caught:
+        with contextlib.suppress(OSError): busy.bind(("", 8787)); busy.listen()  # already taken is just as good
+        warnings.simplefilter("always")
+        assert run_tasks(dict, [{"a": 1}, {"b": 2}], dask_local=1, progress=False) == [{"a": 1}, {"b": 2}]
+    assert not [w for w in caught if "already in use" in str(w.message)], [str(w.message) for w in caught]

@@ -4,7 +4,7 @@
 
 # %% ../../nbs/11a_parallel.ipynb #99486296
 from __future__ import annotations
-import contextlib, ctypes, logging, multiprocessing, os, signal, sys, threading, time
+import contextlib, ctypes, logging, multiprocessing, os, signal, sys, threading, time, warnings
 from pathlib import Path
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -127,9 +127,12 @@ def run_tasks(fn: Callable, # a module-level function (picklable)
 # %% ../../nbs/11a_parallel.ipynb #9f696b42
 @contextlib.contextmanager
 def _quiet_logging():
-    "No log records below CRITICAL while the Dask client runs (it logs reconnection tracebacks)."
+    "No log records below CRITICAL while the Dask client runs (it logs reconnection tracebacks), nor a warning that its HTTP server moved to a free port."
     logging.disable(logging.ERROR)
-    try: yield
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r"Port \d+ is already in use")
+            yield
     finally: logging.disable(logging.NOTSET)
 
 def _lost_scheduler(address, finished: int, total: int) -> ConnectionError:
