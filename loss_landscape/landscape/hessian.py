@@ -18,12 +18,13 @@ from ..utils.configs import LOSSES, HessianConfig
 from ..utils.io import ResultBase
 
 # %% auto #0
-__all__ = ['ACTIVATION_NAMES', 'ACTIVATION_FUNCTIONS', 'CURVATURES', 'TRACKING_TOLERANCE', 'TRACKING_OVERLAP',
-           'CurvatureOperator', 'MatrixOperator', 'check_deterministic', 'AutogradOperator', 'HessianOperator',
-           'output_hessian_product', 'GaussNewtonOperator', 'activation_derivatives', 'LinearChain', 'linear_chain',
-           'chain_pass', 'MLPHessianOperator', 'MLPGaussNewtonOperator', 'curvature_operator', 'LanczosResult',
-           'ritz_error_bound', 'lanczos', 'power_iteration', 'hutchinson_trace', 'spectral_density', 'HessianSpectrum',
-           'spectrum_seeds', 'top_eigenvalues', 'hessian_spectrum', 'certified_top', 'track_sharpness']
+__all__ = ['ACTIVATION_NAMES', 'ACTIVATION_FUNCTIONS', 'CURVATURES', 'FLOAT32_TOLERANCE', 'TRACKING_TOLERANCE',
+           'TRACKING_OVERLAP', 'CurvatureOperator', 'MatrixOperator', 'check_deterministic', 'AutogradOperator',
+           'HessianOperator', 'output_hessian_product', 'GaussNewtonOperator', 'activation_derivatives', 'LinearChain',
+           'linear_chain', 'chain_pass', 'MLPHessianOperator', 'MLPGaussNewtonOperator', 'curvature_operator',
+           'LanczosResult', 'ritz_error_bound', 'lanczos', 'power_iteration', 'hutchinson_trace', 'spectral_density',
+           'HessianSpectrum', 'spectrum_seeds', 'top_eigenvalues', 'hessian_spectrum', 'certified_top',
+           'track_sharpness']
 
 # %% ../../nbs/07_hessian.ipynb #5a0e7c21
 class CurvatureOperator:
@@ -401,17 +402,23 @@ def top_eigenvalues(hvp: CurvatureOperator, config: HessianConfig, seed: int) ->
     result = lanczos(hvp, config.max_iter, config.top_k, config.tol, seed, n_vectors=config.top_k)
     return result.eigenvalues[:config.top_k], result.residuals[:config.top_k], result.eigenvalues[-1], result.residuals[-1], result.vectors
 
+FLOAT32_TOLERANCE = 1e-4  # the tightest relative tolerance float32 products can honour on every variant
+
 def hessian_spectrum(model: torch.nn.Module, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                      config: HessianConfig = HessianConfig(), loss: str = "cross_entropy") -> HessianSpectrum:
-    "Top-k and most negative eigenvalues, Hutchinson trace and SLQ density of the loss Hessian at `theta`."
-    hvp = curvature_operator(model, theta, x, y, loss, "hessian", config.float64)
+    "Top-k and most negative eigenvalues (in float64 where `config.tol` asks for it), Hutchinson trace and SLQ density of the loss Hessian at `theta`."
+    operator = lambda float64: curvature_operator(model, theta, x, y, loss, "hessian", float64)
+    hvp = operator(config.float64)
+    top_hvp = operator(True) if hvp.dtype != torch.float64 and config.tol < FLOAT32_TOLERANCE else hvp
     lanczos_seed, hutchinson_seed, density_seed = spectrum_seeds(config.seed)
-    values, residuals, low, low_residual, vectors = top_eigenvalues(hvp, config, lanczos_seed)
+    values, residuals, low, low_residual, vectors = top_eigenvalues(top_hvp, config, lanczos_seed)
     trace = hutchinson_trace(hvp, config.n_probes, hutchinson_seed, deflate=vectors)
     density = spectral_density(hvp, config.density_runs, config.density_steps, config.density_points, config.density_sigma, density_seed)
     return HessianSpectrum(list(values), list(residuals), float(low), float(low_residual), trace,
-                           {"grid": density["grid"], "values": density["values"], "sigma": density["sigma"]}, hvp.count,
+                           {"grid": density["grid"], "values": density["values"], "sigma": density["sigma"]},
+                           hvp.count + (top_hvp.count if top_hvp is not hvp else 0),
                            {**config.to_dict(), "loss": loss, "data": f"training split, {len(x)} points", "n_params": hvp.n,
+                            "eigenvalue_products": str(top_hvp.dtype).removeprefix("torch."),
                             "seeds": {"lanczos": lanczos_seed, "hutchinson": hutchinson_seed, "density": density_seed}})
 
 # %% ../../nbs/07_hessian.ipynb #a1a0ce04
