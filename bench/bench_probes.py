@@ -11,40 +11,54 @@ from common import load, record
 from loss_landscape.experiments import run_full_matrix
 from loss_landscape.experiments.run_probes_and_reports import probe_group, probe_run
 from loss_landscape.registry import probe_configs, probes
+from loss_landscape.utils.configs import ARCHITECTURES, DATASETS
 
-VARIANTS, SEEDS = ["medium", "deep-large"], "0,1,2"
-# (label, module file, function or prefix*): cumulative seconds inside each; indented labels are parts of the line above.
-# A part written "A - B" is the time in A outside B.
-RUN_PARTS = [("interpolation (81 points)", "interpolation.py", "linear_interpolation_curve"),
-             ("1-D slice (101 points)", "random_slice.py", "random_1d_loss_slice"),
-             ("2-D slice (41 x 41)", "random_slice.py", "random_2d_loss_surface"),
-             ("sharpness (2 balls x 4 radii)", "sharpness.py", "epsilon_sharpness"),
-             ("  random samples (200 per radius)", "params.py", "at_points"),
-             ("  gradient ascent (40 steps per radius)", "sharpness.py", "_max_loss - params.py:at_points"),
-             ("Hessian", "hessian.py", "hessian_spectrum"),
-             ("  top-10 and bottom (Lanczos)", "hessian.py", "top_eigenvalues"),
-             ("  trace (50 Hutchinson probes)", "hessian.py", "hutchinson_trace"),
-             ("  density (8 SLQ runs x 60 steps)", "hessian.py", "spectral_density"),
-             ("figures: drawing", "visualize.py", "plot_*"),
-             ("figures: saving", "plotting.py", "save_figure"),
-             ("loading checkpoints", "train_model.py", "load_model")]
-GROUP_PARTS = [("connectivity (3 pairs)", "connectivity.py", "connect_pair"),
-               ("  weight matching", "connectivity.py", "weight_matching"),
-               ("  Bezier training (1000 steps each)", "connectivity.py", "train_bezier"),
-               ("  paths (3 x 41 points each)", "connectivity.py", "_path"),
-               ("PCA plane (41 x 41)", "pca.py", "pca_surface"),
-               ("figures: drawing", "visualize.py", "plot_*"),
-               ("figures: saving", "plotting.py", "save_figure"),
-               ("loading trajectories", "run_probes_and_reports.py", "_group_models")]
+VARIANTS, SEEDS = ARCHITECTURES, "0,1,2"
+# SPEC's matrix on its four datasets: per variant, 3 activations x 2 optimizers x 3 seeds runs in groups of 3 seeds
+RUNS_PER_VARIANT, GROUPS_PER_VARIANT, WORKERS = len(DATASETS) * 3 * 2 * 3, len(DATASETS) * 3 * 2, 2
+
+
+def run_parts(c: dict) -> list:
+    "(label, module file, function or prefix*): cumulative seconds inside each; indented labels are parts of the line above; labels from the settings `c`."
+    sl, sh, he = c["slice"], c["sharpness"], c["hessian"]
+    balls = "2 balls" + (" and the box" if sh["box"] else "")
+    return [(f"interpolation ({c['interpolation']['n_points']} points)", "interpolation.py", "linear_interpolation_curve"),
+            (f"1-D slice ({sl['resolution_1d']} points)", "random_slice.py", "random_1d_loss_slice"),
+            (f"2-D slice ({sl['resolution_2d']} x {sl['resolution_2d']})", "random_slice.py", "random_2d_loss_surface"),
+            (f"sharpness ({balls} x {len(sh['epsilons'])} radii)", "sharpness.py", "epsilon_sharpness"),
+            (f"  maxima ({sh['restarts']} ascents per ball and radius, at most {sh['ascent_steps']} steps)", "sharpness.py", "ball_maximum"),
+            (f"  random boundary samples ({sh['n_samples']} per radius)", "params.py", "at_points"),
+            ("Hessian", "hessian.py", "hessian_spectrum"),
+            (f"  top-{he['top_k']} and bottom (Lanczos, float64 products at tol {he['tol']:g})", "hessian.py", "top_eigenvalues"),
+            (f"  trace ({he['n_probes']} Hutchinson probes)", "hessian.py", "hutchinson_trace"),
+            (f"  density ({he['density_runs']} SLQ runs x {he['density_steps']} steps)", "hessian.py", "spectral_density"),
+            ("figures: drawing", "visualize.py", "plot_*"),
+            ("figures: saving", "plotting.py", "save_figure"),
+            ("loading checkpoints", "runs.py", "load_model")]
+
+
+def group_parts(c: dict) -> list:
+    co, pca = c["connectivity"], c["pca"]["resolution"]
+    return [("connectivity (3 pairs)", "connectivity.py", "connect_pair"),
+            ("  weight matching", "connectivity.py", "weight_matching"),
+            (f"  Bezier training ({co['bezier_steps']} steps each)", "connectivity.py", "train_bezier"),
+            (f"  paths (3 x {co['n_points']} points each)", "connectivity.py", "_path"),
+            (f"PCA plane ({pca} x {pca})", "pca.py", "pca_surface"),
+            ("figures: drawing", "visualize.py", "plot_*"),
+            ("figures: saving", "plotting.py", "save_figure"),
+            ("loading trajectories", "runs.py", "load_trajectory")]
 
 
 def cumulative(stats: pstats.Stats, file: str, function: str) -> float:
     "Seconds spent inside `function` of `file` (or every function named `prefix*`), calls to itself counted once."
-    if " - " in function:
-        function, excluded = function.split(" - ")
-        return cumulative(stats, file, function) - cumulative(stats, *excluded.split(":"))
     matches = (lambda name: name.startswith(function[:-1])) if function.endswith("*") else (lambda name: name == function)
     return sum(ct for (path, _, name), (_, _, _, ct, _) in stats.stats.items() if path.endswith(file) and matches(name))
+
+
+def wall(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
 
 
 def profiled(fn, **kwargs) -> tuple[float, pstats.Stats]:
@@ -63,6 +77,18 @@ def parts_table(title: str, parts, results: dict) -> list[str]:
     return rows
 
 
+def matrix_estimate(plain: dict) -> list[str]:
+    "What probing SPEC's 360-run matrix would take at these sizes: each variant's run and group times times their counts, shared by the workers."
+    rows = ["| variant | one run s | one group s | runs | groups | one worker s |", "|---|---|---|---|---|---|"]
+    total = 0.0
+    for arch, (run, group) in plain.items():
+        work = RUNS_PER_VARIANT * run + GROUPS_PER_VARIANT * group
+        total += work
+        rows.append(f"| {arch} | {run:.1f} | {group:.1f} | {RUNS_PER_VARIANT} | {GROUPS_PER_VARIANT} | {work:.0f} |")
+    rows.append(f"| **all** | | | {RUNS_PER_VARIANT * len(plain)} | {GROUPS_PER_VARIANT * len(plain)} | **{total:.0f}** (**{total / WORKERS / 60:.0f} min** on {WORKERS} workers) |")
+    return rows
+
+
 def main():
     torch.set_num_threads(1)
     before = load()
@@ -72,18 +98,22 @@ def main():
         run_full_matrix.main(["--preset", "full", "--archs", ",".join(VARIANTS), "--activations", "relu", "--optimizers", "sgd",
                               "--seeds", SEEDS, "--output-root", str(experiments), "--workers", "1"])
         torch.use_deterministic_algorithms(False)  # as in a fresh `loss-landscape probe` process
-        runs, groups = {}, {}
+        runs, groups, plain = {}, {}, {}
         for arch in VARIANTS:
             group = next(experiments.glob(f"dataset=moons/arch={arch}/act=relu/opt=sgd"))
             out = figures / group.relative_to(experiments)
-            runs[arch] = profiled(probe_run, run_dir=str(group / "seed=0"), figures_dir=str(out / "seed=0"), configs=configs,
-                                  todo=[p.name for p in probes("run")])
-            groups[arch] = profiled(probe_group, group_dir=str(group), figures_dir=str(out), run_dirs=[str(r) for r in sorted(group.glob("seed=*"))],
-                                    configs=configs, todo=[p.name for p in probes("group")])
-            print(arch, f"run {runs[arch][0]:.1f} s, group {groups[arch][0]:.1f} s", flush=True)
+            run = lambda out: probe_run(run_dir=str(group / "seed=0"), figures_dir=str(out / "seed=0"), configs=configs, todo=[p.name for p in probes("run")])
+            seeds = lambda out: probe_group(group_dir=str(group), figures_dir=str(out), run_dirs=[str(r) for r in sorted(group.glob("seed=*"))],
+                                            configs=configs, todo=[p.name for p in probes("group")])
+            runs[arch], groups[arch] = profiled(run, out=out), profiled(seeds, out=out)
+            plain[arch] = [wall(fn, out.with_name(f"{out.name}-plain")) for fn in (run, seeds)]  # again, without the profiler
+            print(arch, f"run {runs[arch][0]:.1f} s, group {groups[arch][0]:.1f} s; without the profiler {plain[arch][0]:.1f} s, {plain[arch][1]:.1f} s", flush=True)
     body = (f"Moons, ReLU, SGD, trained with the `full` matrix settings; probed with `probe_configs(\"full\")`, 1 thread, "
             f"in one process under cProfile (its overhead included). Load average (1/5/15 min) before: {before}, after: {load()}.\n\n"
-            + "\n".join(parts_table("one run: probe", RUN_PARTS, runs)) + "\n\n" + "\n".join(parts_table("one group: probe", GROUP_PARTS, groups)))
+            + "\n".join(parts_table("one run: probe", run_parts(configs), runs)) + "\n\n" + "\n".join(parts_table("one group: probe", group_parts(configs), groups))
+            + "\n\nAn estimate, not a measurement: probing SPEC's matrix on the four datasets at these sizes, from the same probes of the "
+            "ReLU/SGD runs timed again without the profiler (Tanh and GELU runs need the same products), training, reports and site "
+            "not included.\n\n" + "\n".join(matrix_estimate(plain)))
     record("Probing at the full sizes (bench_probes.py)", body)
 
 

@@ -166,7 +166,7 @@ def compared_measures(table: pd.DataFrame) -> dict[str, bool]:
     geometric = {m: True for m in geometry() if m in table and table[m].notna().any()}
     return {"test_acc": False, "gap": False} | geometric
 
-def _value(axis: str, v) -> str:
+def _value(v) -> str:
     return f"{v:g}" if isinstance(v, (int, float, np.integer, np.floating)) else str(v)
 
 def comparison_lines(table: pd.DataFrame, axis: str) -> list[str]:
@@ -178,7 +178,7 @@ def comparison_lines(table: pd.DataFrame, axis: str) -> list[str]:
     held = [AXIS_NAMES.get(s, s) for s in settings_of(done) if s != axis and s not in AXES[axis].free]
     lines = []
     for _, p in value_pairs(done, AXES[axis], settings_of(done)).iterrows():
-        a, b = _value(axis, p.a), _value(axis, p.b)
+        a, b = _value(p.a), _value(p.b)
         if p.status == "matched":
             lines.append(f"- {AXIS_NAMES.get(axis, axis)} {a} vs {b}: **matched** in {p.configurations} configuration pair(s) with equal "
                          f"{', '.join(held)}; runs paired by seed.")
@@ -198,16 +198,16 @@ def effects(table: pd.DataFrame, axis: str) -> pd.DataFrame:
 def effect_sentence(axis: str, row) -> str:
     "One sentence per effect: its verdict, the change with its interval, and what it says about flatness."
     measure, e = {m.column: m for m in registry.measures()}.get(row.measure), row.effect
-    name, change = labels()[row.measure], f"{AXIS_NAMES.get(axis, axis)} {_value(axis, row.a)} → {_value(axis, row.b)}"
+    name, change = labels()[row.measure], f"{AXIS_NAMES.get(axis, axis)} {_value(row.a)} → {_value(row.b)}"
     if not e.clear: return f"- {name}, {change}: no clear difference, {e}."
     sentence = f"- {name} {e.verdict()}, {change}: {e}"
     words = measure.words(rises=e.estimate > e.null) if measure else None
-    return sentence + (f"; by this measure the solutions at {_value(axis, row.b)} are {words}." if words else ".")
+    return sentence + (f"; by this measure the solutions at {_value(row.b)} are {words}." if words else ".")
 
 def effects_table(found: pd.DataFrame, axis: str, table: pd.DataFrame) -> pd.DataFrame:
     "The effects as a table: comparison, the learning rates of its runs, measure, change with its 95% interval and n, verdict."
     rates = lambda a, b: distinct(table.loc[table[axis].isin([a, b]), "learning_rate"]) if "learning_rate" in table else ""
-    return pd.DataFrame([{"comparison": f"{_value(axis, r.a)} → {_value(axis, r.b)}", "learning rate(s)": rates(r.a, r.b), "measure": labels()[r.measure],
+    return pd.DataFrame([{"comparison": f"{_value(r.a)} → {_value(r.b)}", "learning rate(s)": rates(r.a, r.b), "measure": labels()[r.measure],
                           "change [95% interval] (pairs)": str(r.effect), "verdict": r.effect.verdict()} for r in found.itertuples()])
 
 def learning_rate_line(table: pd.DataFrame, axis: str) -> str | None:
@@ -269,7 +269,7 @@ def _figures(table, axis, figures_root, reports_root) -> list[str]:
         for rel in group["run"]:
             found = study_figures(figures_root / rel, "run")
             if found:
-                lines += [f"**{AXIS_NAMES.get(axis, axis)} = {_value(axis, value)}** (`{rel}`)", ""] + [_link(f, reports_root, f"{rel} {f.parent.name}") for f in found] + [""]
+                lines += [f"**{AXIS_NAMES.get(axis, axis)} = {_value(value)}** (`{rel}`)", ""] + [_link(f, reports_root, f"{rel} {f.parent.name}") for f in found] + [""]
                 break
     return lines
 
@@ -278,7 +278,7 @@ def plot_measure_vs_gap(table: pd.DataFrame, measure: str, color_by: str):
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(4.6, 3.4))
     for i, (value, runs_) in enumerate(table.groupby(color_by, sort=True)):
-        ax.scatter(runs_[measure], runs_["gap"], s=14, color=plt.cm.tab10(i % 10), label=f"{_value(color_by, value)}", alpha=0.8)
+        ax.scatter(runs_[measure], runs_["gap"], s=14, color=plt.cm.tab10(i % 10), label=f"{_value(value)}", alpha=0.8)
     ax.set_xlabel(labels()[measure]); ax.set_ylabel("generalization gap (test − train loss)")
     if (table[measure] > 0).all() and table[measure].max() > 20 * table[measure].min(): ax.set_xscale("log")
     ax.legend(title=AXIS_NAMES.get(color_by, color_by), frameon=False, fontsize=7, title_fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1))
@@ -503,7 +503,7 @@ def clear_effects(table: pd.DataFrame, axis: str, measures=None) -> list[str]:
     "The clear matched effects of `axis` on `measures` (default: the gap and every geometric measure), as short phrases."
     found = effects(table, axis)
     keep = measures or ["gap", "test_acc", *geometry()]
-    phrases = [f"{labels()[r.measure]} {r.effect.verdict()} {_value(axis, r.a)} → {_value(axis, r.b)} {r.effect}"
+    phrases = [f"{labels()[r.measure]} {r.effect.verdict()} {_value(r.a)} → {_value(r.b)} {r.effect}"
                for r in found.itertuples() if r.measure in keep and r.effect.clear]
     return phrases
 
@@ -651,14 +651,12 @@ def findings_page(parts: dict, # name -> (table of runs, folder relative to the 
                  ) -> str:
     "The page that introduces published studies: what each is, how it was made, and how wide a range of gaps it spans."
     lines = ["# Findings", "", "Studies computed with this package and committed with their figures and tables, to read without rerunning.", ""]
-    ranges = {}
     for name, (table, folder, provenance) in parts.items():
-        low, high, n = gap_range(table)
-        ranges[name] = high - low
+        low, high, _ = gap_range(table)
         lines += [f"## {name}", "", provenance, "", f"- [Summary: answers to the research questions]({_quote(folder)}/summary.md); "
                   f"[table of runs]({_quote(folder)}/runs.csv)",
                   f"- {len(completed(table))} of {len(table)} runs completed; generalization gap from {low:.3g} to {high:.3g} (range {high - low:.3g}).", ""]
-    if len(ranges) >= 2: lines += gap_comparison({name: table for name, (table, _, _) in parts.items()})
+    if len(parts) >= 2: lines += gap_comparison({name: table for name, (table, _, _) in parts.items()})
     return "\n".join(lines) + "\n"
 
 def _gap_width(table: pd.DataFrame, datasets=None) -> float:
