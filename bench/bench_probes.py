@@ -3,13 +3,14 @@ one thread (as each worker of the pipeline), profiled with cProfile around the p
 
 Run: .venv/bin/python bench/bench_probes.py
 """
-import cProfile, pstats, sys, tempfile, time
+import cProfile, math, pstats, sys, tempfile, time
 from pathlib import Path
 import torch
 sys.path.insert(0, str(Path(__file__).parent))
 from common import load, record
 from loss_landscape.experiments import run_full_matrix
 from loss_landscape.experiments.run_probes_and_reports import probe_group, probe_run
+from loss_landscape.landscape.hessian import FLOAT32_TOLERANCE
 from loss_landscape.registry import probe_configs, probes
 from loss_landscape.utils.configs import ARCHITECTURES, DATASETS
 
@@ -19,9 +20,10 @@ RUNS_PER_VARIANT, GROUPS_PER_VARIANT, WORKERS = len(DATASETS) * 3 * 2 * 3, len(D
 
 
 def run_parts(c: dict) -> list:
-    "(label, module file, function or prefix*): cumulative seconds inside each; indented labels are parts of the line above; labels from the settings `c`."
+    "(label, module file, function or prefix*) of a run's probes, labelled from the settings `c`; indented labels are parts of the line above."
     sl, sh, he = c["slice"], c["sharpness"], c["hessian"]
     balls = "2 balls" + (" and the box" if sh["box"] else "")
+    dtype = "float64" if he["float64"] or (he["method"] == "lanczos" and he["tol"] < FLOAT32_TOLERANCE) else "float32"
     return [(f"interpolation ({c['interpolation']['n_points']} points)", "interpolation.py", "linear_interpolation_curve"),
             (f"1-D slice ({sl['resolution_1d']} points)", "random_slice.py", "random_1d_loss_slice"),
             (f"2-D slice ({sl['resolution_2d']} x {sl['resolution_2d']})", "random_slice.py", "random_2d_loss_surface"),
@@ -29,7 +31,7 @@ def run_parts(c: dict) -> list:
             (f"  maxima ({sh['restarts']} ascents per ball and radius, at most {sh['ascent_steps']} steps)", "sharpness.py", "ball_maximum"),
             (f"  random boundary samples ({sh['n_samples']} per radius)", "params.py", "at_points"),
             ("Hessian", "hessian.py", "hessian_spectrum"),
-            (f"  top-{he['top_k']} and bottom (Lanczos, float64 products at tol {he['tol']:g})", "hessian.py", "top_eigenvalues"),
+            (f"  top-{he['top_k']} and bottom ({he['method']}, {dtype} products at tol {he['tol']:g})", "hessian.py", "top_eigenvalues"),
             (f"  trace ({he['n_probes']} Hutchinson probes)", "hessian.py", "hutchinson_trace"),
             (f"  density ({he['density_runs']} SLQ runs x {he['density_steps']} steps)", "hessian.py", "spectral_density"),
             ("figures: drawing", "visualize.py", "plot_*"),
@@ -38,11 +40,12 @@ def run_parts(c: dict) -> list:
 
 
 def group_parts(c: dict) -> list:
-    co, pca = c["connectivity"], c["pca"]["resolution"]
-    return [("connectivity (3 pairs)", "connectivity.py", "connect_pair"),
+    "The same for a group's probes."
+    co, pca, pairs = c["connectivity"], c["pca"]["resolution"], math.comb(len(SEEDS.split(",")), 2)
+    return [(f"connectivity ({pairs} pairs)", "connectivity.py", "connect_pair"),
             ("  weight matching", "connectivity.py", "weight_matching"),
             (f"  Bezier training ({co['bezier_steps']} steps each)", "connectivity.py", "train_bezier"),
-            (f"  paths (3 x {co['n_points']} points each)", "connectivity.py", "_path"),
+            (f"  paths ({pairs} x {co['n_points']} points each)", "connectivity.py", "_path"),
             (f"PCA plane ({pca} x {pca})", "pca.py", "pca_surface"),
             ("figures: drawing", "visualize.py", "plot_*"),
             ("figures: saving", "plotting.py", "save_figure"),
@@ -56,6 +59,7 @@ def cumulative(stats: pstats.Stats, file: str, function: str) -> float:
 
 
 def wall(fn, *args) -> float:
+    "Wall seconds of `fn(*args)`."
     start = time.perf_counter()
     fn(*args)
     return time.perf_counter() - start
@@ -102,18 +106,19 @@ def main():
         for arch in VARIANTS:
             group = next(experiments.glob(f"dataset=moons/arch={arch}/act=relu/opt=sgd"))
             out = figures / group.relative_to(experiments)
-            run = lambda out: probe_run(run_dir=str(group / "seed=0"), figures_dir=str(out / "seed=0"), configs=configs, todo=[p.name for p in probes("run")])
-            seeds = lambda out: probe_group(group_dir=str(group), figures_dir=str(out), run_dirs=[str(r) for r in sorted(group.glob("seed=*"))],
-                                            configs=configs, todo=[p.name for p in probes("group")])
-            runs[arch], groups[arch] = profiled(run, out=out), profiled(seeds, out=out)
+            run = lambda to: probe_run(run_dir=str(group / "seed=0"), figures_dir=str(to / "seed=0"), configs=configs, todo=[p.name for p in probes("run")])
+            seeds = lambda to: probe_group(group_dir=str(group), figures_dir=str(to), run_dirs=[str(r) for r in sorted(group.glob("seed=*"))],
+                                           configs=configs, todo=[p.name for p in probes("group")])
+            runs[arch], groups[arch] = profiled(run, to=out), profiled(seeds, to=out)
             plain[arch] = [wall(fn, out.with_name(f"{out.name}-plain")) for fn in (run, seeds)]  # again, without the profiler
             print(arch, f"run {runs[arch][0]:.1f} s, group {groups[arch][0]:.1f} s; without the profiler {plain[arch][0]:.1f} s, {plain[arch][1]:.1f} s", flush=True)
     body = (f"Moons, ReLU, SGD, trained with the `full` matrix settings; probed with `probe_configs(\"full\")`, 1 thread, "
             f"in one process under cProfile (its overhead included). Load average (1/5/15 min) before: {before}, after: {load()}.\n\n"
             + "\n".join(parts_table("one run: probe", run_parts(configs), runs)) + "\n\n" + "\n".join(parts_table("one group: probe", group_parts(configs), groups))
-            + "\n\nAn estimate, not a measurement: probing SPEC's matrix on the four datasets at these sizes, from the same probes of the "
-            "ReLU/SGD runs timed again without the profiler (Tanh and GELU runs need the same products), training, reports and site "
-            "not included.\n\n" + "\n".join(matrix_estimate(plain)))
+            + "\n\nAn estimate, not a measurement, and a lower bound: probing SPEC's matrix on the four datasets at these sizes, from the "
+            "same probes of the moons ReLU/SGD runs timed again without the profiler, as if the two workers never waited. Tanh and "
+            "GELU add second-derivative terms to every Hessian product, other datasets converge in other numbers of steps, and "
+            "training, reports and site are not included.\n\n" + "\n".join(matrix_estimate(plain)))
     record("Probing at the full sizes (bench_probes.py)", body)
 
 

@@ -202,7 +202,7 @@ class HessianConfig(ConfigBase):
     density_steps: int = 30  # Lanczos steps per SLQ run
     density_points: int = 200  # grid points of the smoothed density
     density_sigma: float = 0.0  # Gaussian smoothing width; 0 picks 1% of the spectrum's range
-    float64: bool = False  # every product in float64 (the top and bottom eigenvalues are, whenever tol < 1e-4)
+    float64: bool = False  # every product in float64 (Lanczos' top and bottom eigenvalues are, whenever tol < hessian.FLOAT32_TOLERANCE)
     seed: int = 0  # Lanczos, Hutchinson and SLQ draw from three independent streams derived from it
 
     def __post_init__(self):
