@@ -11,8 +11,8 @@ import pandas as pd
 from scipy import stats
 
 # %% auto #0
-__all__ = ['Axis', 'matched_pairs', 'value_pairs', 'Effect', 'paired_effect', 'axis_effects', 'kendall', 'RankCorrelation',
-           'kendall_interval', 'set_taus', 'granulated_tau']
+__all__ = ['Axis', 'matched_pairs', 'value_pairs', 'Effect', 'paired_effect', 'axis_effects', 'kendall', 'tau_b',
+           'RankCorrelation', 'kendall_interval', 'set_taus', 'granulated_tau']
 
 # %% ../../nbs/14a_comparisons.ipynb #3f33413d
 @dataclass(frozen=True)
@@ -135,6 +135,25 @@ def kendall(x, y) -> tuple[float, int]:
     if ok.sum() < 3 or np.ptp(x[ok]) == 0 or np.ptp(y[ok]) == 0: return math.nan, int(ok.sum())
     return float(stats.kendalltau(x[ok], y[ok]).statistic), int(ok.sum())
 
+def _signs(v: np.ndarray) -> np.ndarray:
+    "sign(v[..., i] - v[..., j]) for every ordered pair, as int8."
+    a, b = v[..., :, None], v[..., None, :]
+    return (a > b).astype(np.int8) - (a < b).astype(np.int8)
+
+def tau_b(x: np.ndarray, y: np.ndarray, # shape (samples, n): one sample per row
+          chunk: int = 2**22, # the most pairs held at once
+         ) -> np.ndarray:
+    "Kendall's tau-b of each row of `x` against the same row of `y`; NaN where a row is constant."
+    out = np.full(len(x), math.nan)
+    rows = max(1, chunk // x.shape[1] ** 2)
+    for start in range(0, len(x), rows):
+        sx, sy = _signs(x[start:start + rows]), _signs(y[start:start + rows])
+        both = (sx * sy).sum((1, 2), dtype=np.int64)
+        nx, ny = np.abs(sx).sum((1, 2), dtype=np.int64), np.abs(sy).sum((1, 2), dtype=np.int64)  # each pair counted twice, in both sums
+        untied = (nx > 0) & (ny > 0)
+        out[start:start + rows][untied] = both[untied] / np.sqrt(nx[untied].astype(float) * ny[untied])
+    return out
+
 def _quantiles(values, confidence):
     values = np.asarray([v for v in values if math.isfinite(v)])
     if not len(values): return math.nan, math.nan
@@ -163,8 +182,8 @@ def kendall_interval(x, y, n_boot: int = 1000, confidence: float = 0.95, seed: i
     if not math.isfinite(tau): return RankCorrelation(tau, math.nan, math.nan, n)
     ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
     rng = np.random.default_rng(seed)
-    boot = [kendall(x[i], y[i])[0] for i in (rng.choice(ok, len(ok)) for _ in range(n_boot))]
-    return RankCorrelation(tau, *_quantiles(boot, confidence), n)
+    resamples = np.stack([rng.choice(ok, len(ok)) for _ in range(n_boot)])
+    return RankCorrelation(tau, *_quantiles(tau_b(x[resamples], y[resamples]), confidence), n)
 
 # %% ../../nbs/14a_comparisons.ipynb #88ee1da4
 def set_taus(runs: pd.DataFrame, measure: str, axis: str, axes: list[str], target: str = "gap") -> list[float]:
