@@ -1,5 +1,5 @@
 "Every chapter's own checks, one test per chapter, run by nbdev's notebook tester: `pytest -q` covers what `nbdev-test` does."
-import io, re, sys
+import ast, io, json, re, sys
 from pathlib import Path
 import pytest
 from nbdev.config import get_config
@@ -34,3 +34,21 @@ def test_every_chapter_is_collected():
     names = {p.name for p in CHAPTERS}
     assert {"00a_io.ipynb", "11a_parallel.ipynb", "index.ipynb"} <= names and len(names) >= 20
     assert not names & {p.name for p in (NBS / "templates").glob("*.ipynb")}
+
+
+def runs_when_docs_are_built(source: str) -> bool:
+    "nbdev's rule for a cell that is not exported: its docs processing runs it when it imports anything."
+    try: return any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(ast.parse(source)))
+    except SyntaxError: return False  # IPython magics: nbdev cannot parse them either
+
+
+def test_demonstrations_keep_their_imports_in_a_cell_of_their_own():
+    "Docs processing (nbdev-docs) runs every cell that imports: a demonstration that also imports would run there too, an experiment included."
+    mixed = []
+    for chapter in CHAPTERS:
+        for i, cell in enumerate(json.loads(chapter.read_text())["cells"]):
+            source = "".join(cell["source"])
+            if cell["cell_type"] != "code" or re.search(r"^#\|\s*(export|exports|exporti|exec_doc|eval:\s*false)", source, re.M): continue
+            if runs_when_docs_are_built(source) and not all(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.parse(source).body):
+                mixed.append(f"{chapter.name} cell {i}")
+    assert not mixed, f"move these cells' imports into a cell of their own: {', '.join(mixed)}"

@@ -19,7 +19,8 @@ def test_pip_install_then_all_in_an_empty_folder(tmp_path):
         assert done.returncode == 0, done.stderr[-3000:]
     empty = tmp_path / "empty"
     empty.mkdir()
-    out = subprocess.run([str(venv / "bin" / "loss-landscape"), "all", "--preset", "smoke", "--engine", "papermill", "--root", "results"],
+    # one run of the smoke matrix (a group of one seed): each notebook the papermill engine executes starts a kernel
+    out = subprocess.run([str(venv / "bin" / "loss-landscape"), "all", "--preset", "smoke", "--seeds", "0", "--optimizers", "sgd", "--engine", "papermill", "--root", "results"],
                          cwd=empty, env=env, capture_output=True, text=True, timeout=3600)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
     results = empty / "results"
