@@ -10,8 +10,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import load, record
 from loss_landscape.experiments import run_full_matrix
 from loss_landscape.experiments.run_probes_and_reports import probe_group, probe_run
-from loss_landscape.landscape.hessian import FLOAT32_TOLERANCE
-from loss_landscape.registry import probe_configs, probes
+from loss_landscape.landscape.hessian import eigenvalues_in_float64
+from loss_landscape.registry import PROBES, probe_configs, probes
 from loss_landscape.utils.configs import ARCHITECTURES, DATASETS
 
 VARIANTS, SEEDS = ARCHITECTURES, "0,1,2"
@@ -23,7 +23,7 @@ def run_parts(c: dict) -> list:
     "(label, module file, function or prefix*) of a run's probes, labelled from the settings `c`; indented labels are parts of the line above."
     sl, sh, he = c["slice"], c["sharpness"], c["hessian"]
     balls = "2 balls" + (" and the box" if sh["box"] else "")
-    dtype = "float64" if he["float64"] or (he["method"] == "lanczos" and he["tol"] < FLOAT32_TOLERANCE) else "float32"
+    dtype = "float64" if eigenvalues_in_float64(PROBES["hessian"].configure(c)) else "float32"
     return [(f"interpolation ({c['interpolation']['n_points']} points)", "interpolation.py", "linear_interpolation_curve"),
             (f"1-D slice ({sl['resolution_1d']} points)", "random_slice.py", "random_1d_loss_slice"),
             (f"2-D slice ({sl['resolution_2d']} x {sl['resolution_2d']})", "random_slice.py", "random_2d_loss_surface"),

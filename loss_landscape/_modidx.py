@@ -297,6 +297,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                             'loss_landscape/landscape/hessian.py'),
                                                   'loss_landscape.landscape.hessian.curvature_operator': ( 'hessian.html#curvature_operator',
                                                                                                            'loss_landscape/landscape/hessian.py'),
+                                                  'loss_landscape.landscape.hessian.eigenvalues_in_float64': ( 'hessian.html#eigenvalues_in_float64',
+                                                                                                               'loss_landscape/landscape/hessian.py'),
                                                   'loss_landscape.landscape.hessian.hessian_spectrum': ( 'hessian.html#hessian_spectrum',
                                                                                                          'loss_landscape/landscape/hessian.py'),
                                                   'loss_landscape.landscape.hessian.hutchinson_trace': ( 'hessian.html#hutchinson_trace',

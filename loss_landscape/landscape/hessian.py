@@ -23,8 +23,8 @@ __all__ = ['ACTIVATION_NAMES', 'ACTIVATION_FUNCTIONS', 'CURVATURES', 'FLOAT32_TO
            'HessianOperator', 'output_hessian_product', 'GaussNewtonOperator', 'activation_derivatives', 'LinearChain',
            'linear_chain', 'chain_pass', 'MLPHessianOperator', 'MLPGaussNewtonOperator', 'curvature_operator',
            'LanczosResult', 'ritz_error_bound', 'lanczos', 'power_iteration', 'hutchinson_trace', 'spectral_density',
-           'HessianSpectrum', 'spectrum_seeds', 'top_eigenvalues', 'hessian_spectrum', 'certified_top',
-           'track_sharpness']
+           'HessianSpectrum', 'spectrum_seeds', 'top_eigenvalues', 'eigenvalues_in_float64', 'hessian_spectrum',
+           'certified_top', 'track_sharpness']
 
 # %% ../../nbs/07_hessian.ipynb #5a0e7c21
 class CurvatureOperator:
@@ -404,13 +404,16 @@ def top_eigenvalues(hvp: CurvatureOperator, config: HessianConfig, seed: int) ->
 
 FLOAT32_TOLERANCE = 1e-4  # float32 rounding moved the deep variants' top five by up to 3e-5 (bench/RESULTS.md): tighter tolerances need float64
 
+def eigenvalues_in_float64(config: HessianConfig) -> bool:
+    "Whether the top and bottom eigenvalues take float64 products: always with `config.float64`, else where Lanczos' residual bound asks for more than float32 rounding allows."
+    return config.float64 or (config.method == "lanczos" and config.tol < FLOAT32_TOLERANCE)
+
 def hessian_spectrum(model: torch.nn.Module, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                      config: HessianConfig = HessianConfig(), loss: str = "cross_entropy") -> HessianSpectrum:
     "Top-k and most negative eigenvalues (with float64 products where Lanczos' `config.tol` asks for it), Hutchinson trace and SLQ density of the loss Hessian at `theta`."
     hessian_at = lambda float64: curvature_operator(model, theta, x, y, loss, "hessian", float64)
     hvp = hessian_at(config.float64)
-    certified = config.method == "lanczos" and config.tol < FLOAT32_TOLERANCE  # a residual bound, not a rounded operator's
-    top_hvp = hessian_at(True) if certified and hvp.dtype != torch.float64 else hvp
+    top_hvp = hessian_at(True) if eigenvalues_in_float64(config) and hvp.dtype != torch.float64 else hvp
     lanczos_seed, hutchinson_seed, density_seed = spectrum_seeds(config.seed)
     values, residuals, low, low_residual, vectors = top_eigenvalues(top_hvp, config, lanczos_seed)
     trace = hutchinson_trace(hvp, config.n_probes, hutchinson_seed, deflate=vectors)
