@@ -30,12 +30,12 @@ def load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def trained_model(arch: str, data):
-    "A predefined variant (ReLU) trained on `data` with the default TrainingConfig, seed 0, in eval mode."
+def trained_model(arch: str, data, activation: str = "relu"):
+    "A predefined variant trained on `data` with the default TrainingConfig, seed 0, in eval mode."
     from loss_landscape.experiments.train_model import build_model, train_model
     from loss_landscape.models.mlp import get_predefined_model_config
     from loss_landscape.utils.configs import TrainingConfig
-    model = build_model(get_predefined_model_config(arch), seed=0)
+    model = build_model(get_predefined_model_config(arch, activation), seed=0)
     train_model(model, data, TrainingConfig(checkpoint_every=0))
     # seeding turned on deterministic algorithms (every new tensor filled with NaN): time all contenders with PyTorch's defaults
     torch.use_deterministic_algorithms(False)
