@@ -59,6 +59,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                               'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel._progress': ( 'parallel.html#_progress',
                                                                                                         'loss_landscape/experiments/parallel.py'),
+                                                     'loss_landscape.experiments.parallel._quiet_kernel_client': ( 'parallel.html#_quiet_kernel_client',
+                                                                                                                   'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel._quiet_logging': ( 'parallel.html#_quiet_logging',
                                                                                                              'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel._run_dask': ( 'parallel.html#_run_dask',

@@ -527,6 +527,32 @@ def test_ctrl_c_is_one_line_and_leaves_no_process(tmp_path, backend):
     wait_for(lambda: not alive(descendants), 20, "the workers to exit")
 
 
+ABANDONED_KERNEL = """
+import asyncio, logging, sys, papermill
+from loss_landscape.utils.arguments import run_cli
+from loss_landscape.experiments.parallel import execute_template
+
+def interrupted(*args, **kwargs):
+    "What Ctrl-C can leave in nbclient when it lands as the kernel dies: a logged death and a task whose error nobody reads."
+    async def dead(): raise RuntimeError("Kernel died")
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(dead())
+    loop.run_until_complete(asyncio.sleep(0.01))
+    logging.getLogger("papermill").error("Kernel died while waiting for execute reply.")
+    raise KeyboardInterrupt
+
+papermill.execute_notebook = interrupted
+sys.exit(run_cli(lambda argv: execute_template("study.ipynb", sys.argv[1], {})))
+"""
+
+
+def test_ctrl_c_as_the_kernel_dies_is_still_one_line(tmp_path):
+    "The race the papermill case above can lose: nbclient's log line and asyncio's report at exit of its abandoned task stay hidden."
+    out = subprocess.run([sys.executable, "-c", ABANDONED_KERNEL, tmp_path / "study.ipynb"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 130 and out.stderr.splitlines() == [INTERRUPTED], out.stderr[-3000:]
+    assert not list(tmp_path.iterdir())  # nor a temporary notebook left behind
+
+
 def test_a_clean_run_prints_no_kernel_or_worker_noise(smoke_pipeline):
     "The whole `all` of the smoke preset (the session's shared pipeline): nothing on stderr but progress bars."
     assert messages((smoke_pipeline.parent / "all.stderr").read_text()) == []

@@ -197,6 +197,17 @@ def failed_notebook(output) -> Path:
     "Where `execute_template` keeps a notebook whose cell raised: beside `output`, as `NAME.failed.ipynb`."
     return Path(output).with_suffix(".failed.ipynb")
 
+@contextlib.contextmanager
+def _quiet_kernel_client():
+    "nbclient's log lines become our one-line errors; after Ctrl-C, asyncio's report of the tasks it abandoned is dropped too."
+    log = logging.getLogger("papermill")  # where papermill sends nbclient's log
+    level, log.level = log.level, logging.CRITICAL
+    try: yield
+    except KeyboardInterrupt:
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)  # reported when the tasks are collected, at exit
+        raise
+    finally: log.setLevel(level)
+
 def execute_template(name: str, # file name in `TEMPLATES`
                      output, # where the executed notebook goes
                      parameters: dict, # values for the cell tagged `parameters`
@@ -209,7 +220,7 @@ def execute_template(name: str, # file name in `TEMPLATES`
     fd, tmp = temp_sibling(output)
     os.close(fd)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), _quiet_kernel_client():
             warnings.filterwarnings("ignore", message=".*does not end in.*")  # the temporary name ends in .tmp
             papermill.execute_notebook(str(template), str(tmp), parameters={k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in parameters.items()},
                                        kernel_name="python3", progress_bar=False, log_output=False, start_timeout=600,
