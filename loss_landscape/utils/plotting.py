@@ -4,17 +4,18 @@
 
 # %% ../../nbs/00d_plotting.ipynb #bc0cc298
 from __future__ import annotations
-import io
+import io, re
 from pathlib import Path
 import matplotlib
 import numpy as np
 if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline", "inline"): matplotlib.use("Agg")
 import matplotlib.pyplot as plt
-from matplotlib import colors
+from matplotlib import colors, ticker
 from .io import atomic_write
 
 # %% auto #0
-__all__ = ['FIGURE_FORMATS', 'new_figure', 'save_figure', 'line_plot', 'log_levels', 'contour_plot', 'surface_plot']
+__all__ = ['FIGURE_FORMATS', 'SUPERSCRIPTS', 'new_figure', 'save_figure', 'line_plot', 'plain_text', 'PlainLogFormatter',
+           'plain_log_labels', 'log_levels', 'contour_plot', 'surface_plot']
 
 # %% ../../nbs/00d_plotting.ipynb #f70dc6c0
 def new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6, projection: str | None = None):
@@ -30,6 +31,7 @@ def save_figure(fig, path, dpi: int = 110) -> Path:
     kind = Path(path).suffix.lstrip(".").lower()
     if kind not in FIGURE_FORMATS: plt.close(fig); raise ValueError(f"{path}: figure format {kind!r} is not allowed; expected one of: {', '.join(FIGURE_FORMATS)}")
     buffer = io.BytesIO()
+    plain_log_labels(fig)
     fig.savefig(buffer, format=kind, dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return atomic_write(path, lambda f: f.write(buffer.getvalue()))
@@ -41,6 +43,30 @@ def line_plot(ax, x, curves: dict, xlabel: str = "", ylabel: str = "", logy: boo
     if logy: ax.set_yscale("log")
     if len(curves) > 1: ax.legend(frameon=False)
     ax.grid(alpha=0.3)
+
+# %% ../../nbs/00d_plotting.ipynb #74a21f41
+SUPERSCRIPTS = str.maketrans("-\N{MINUS SIGN}0123456789", "⁻⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+def plain_text(label: str) -> str:
+    "A log axis's mathtext label (`$\\mathdefault{2\\times10^{-3}}$`) as plain text (`2×10⁻³`); any other label unchanged."
+    inner = re.fullmatch(r"\$\\mathdefault\{(.*)\}\$", label)
+    if inner is None: return label
+    body = re.sub(r"^-", "\N{MINUS SIGN}", inner[1].replace(r"\times", "×"))
+    return re.sub(r"\^\{(.*?)\}", lambda e: e[1].translate(SUPERSCRIPTS), body)
+
+class PlainLogFormatter(ticker.Formatter):
+    "The labels of a `LogFormatterMathtext` (the formatter of log and symlog axes), in plain text."
+    def __init__(self, mathtext: ticker.LogFormatterMathtext): self.mathtext = mathtext
+    def set_axis(self, axis): super().set_axis(axis); self.mathtext.set_axis(axis)
+    def set_locs(self, locs): self.mathtext.set_locs(locs)
+    def __call__(self, x, pos=None): return plain_text(self.mathtext(x, pos))
+
+def plain_log_labels(fig):
+    "Give every log-scaled axis of `fig` (colorbars and 3-D axes included) plain-text labels."
+    for axis in (getattr(ax, f"{name}axis") for ax in fig.axes for name in "xyz" if hasattr(ax, f"{name}axis")):
+        for get, put in ((axis.get_major_formatter, axis.set_major_formatter), (axis.get_minor_formatter, axis.set_minor_formatter)):
+            if isinstance(get(), ticker.LogFormatterMathtext): put(PlainLogFormatter(get()))
+
 
 # %% ../../nbs/00d_plotting.ipynb #a9e0afad
 def log_levels(values, n: int = 20) -> np.ndarray:
