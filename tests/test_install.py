@@ -12,9 +12,10 @@ def test_pip_install_then_all_in_an_empty_folder(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")} | {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    # PYTHONDONTWRITEBYTECODE (set on some machines) would have every process and kernel compile its imports again
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONDONTWRITEBYTECODE")} | {"PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}"}
     for args in (["torch==2.13.0"], [str(source)]):  # the CPU wheel first: an open range would pull a CUDA build
-        # --no-compile: Python compiles what the pipeline imports as it goes, not all of PyTorch and SciPy up front (a minute less)
+        # --no-compile: Python compiles what the pipeline imports as it goes, once, not all of PyTorch and SciPy up front (a minute less)
         done = subprocess.run([python, "-m", "pip", "install", "-q", "--disable-pip-version-check", "--no-compile", *args], env=env, capture_output=True, text=True, timeout=1800)
         assert done.returncode == 0, done.stderr[-3000:]
     empty = tmp_path / "empty"
