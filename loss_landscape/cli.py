@@ -96,6 +96,7 @@ def site_parser(prog: str = "loss-landscape site"):
     _roots(p, "experiments-root", "figures-root", "reports-root", "out")
     p.add_argument("--config", type=path, default=None, help="the site's definition (default: _quarto.yml in the working directory if there is one, else the studies alone)")
     p.add_argument("--no-studies", action="store_true", help="do not execute the study notebooks")
+    p.add_argument("--workers", type=positive_int, default=1, help="local processes for the study notebooks and the configuration pages (default 1)")
     return p
 
 def all_parser(prog: str = "loss-landscape all"):
@@ -134,7 +135,7 @@ def site(argv=None, prog: str = "loss-landscape site") -> int:
     "Build the site."
     args = site_parser(prog).parse_args(argv)
     from loss_landscape.reports.site import site_command
-    return site_command(args.experiments_root, args.figures_root, args.reports_root, args.out, args.config, not args.no_studies)
+    return site_command(args.experiments_root, args.figures_root, args.reports_root, args.out, args.config, not args.no_studies, args.workers)
 
 def run_all(argv=None, prog: str = "loss-landscape all") -> int:
     "Train, probe, report and build the site under `--root`; stop at the first step that fails."
@@ -150,7 +151,7 @@ def run_all(argv=None, prog: str = "loss-landscape all") -> int:
     steps = [lambda: train_command(experiments, args.preset, sweep, backend(args), args.engine, args.redo),
              lambda: probe_command(experiments, figures, args.preset, settings, backend(args), args.engine, args.redo),
              lambda: report_command(experiments, figures, root),
-             lambda: site_command(experiments, figures, root, site_dir)]
+             lambda: site_command(experiments, figures, root, site_dir, workers=args.workers)]
     for step in steps:
         if code := step(): return code
     print(f"\nResults:\n  studies: {root / 'summary.md'} and the five *_study.md beside it\n  figures: {figures}\n  site:    {site_dir / 'index.html'}")

@@ -5,7 +5,9 @@
 # %% ../nbs/12b_probe_steps.ipynb #c5cbad93
 from __future__ import annotations
 import itertools, math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+import numpy as np
 import torch
 from torch.func import grad
 from .landscape.connectivity import connect_pair
@@ -17,11 +19,12 @@ from .landscape.random_slice import random_1d_loss_slice, random_2d_loss_surface
 from .landscape.sharpness import epsilon_sharpness
 from .landscape.visualizations.visualize import plot_connectivity
 from .models.mlp import MLPClassifier
-from .utils.io import ResultBase
+from .registry import BEZIER_CONTROL_POINTS
+from .utils.io import ResultBase, json_safe, write_npz
 
 # %% auto #0
 __all__ = ['PATHS', 'interpolation', 'slice_1d', 'surface_2d', 'sharpness', 'hessian', 'pca', 'ConnectivityResult',
-           'connectivity', 'plot_pairs', 'GradientNorm', 'gradient_norm']
+           'connectivity', 'pair_key', 'load_control_points', 'plot_pairs', 'GradientNorm', 'gradient_norm']
 
 # %% ../nbs/12b_probe_steps.ipynb #73fc6ac0
 def interpolation(solution, config):
@@ -51,6 +54,14 @@ class ConnectivityResult(ResultBase):
     "Every pair of a group's seeds: `seeds`, the `naive`, `aligned` and `bezier` paths and their `barriers`; or why there are none."
     pairs: list
     skipped: str | None  # why there are no pairs
+    control_points: dict = field(default_factory=dict)  # `seedA_seedB` -> θ_C, saved beside the JSON (`BEZIER_CONTROL_POINTS`), not in it
+
+    def to_dict(self) -> dict: return json_safe({"pairs": self.pairs, "skipped": self.skipped})
+
+    def save(self, path) -> Path:
+        "The control points beside `path`, then the JSON (the result's marker of completeness)."
+        if self.control_points: write_npz(_control_points_path(path), **{k: v.numpy() for k, v in self.control_points.items()})
+        return super().save(path)
 
     @classmethod
     def from_dict(cls, d: dict):
@@ -67,12 +78,23 @@ def connectivity(group, config) -> ConnectivityResult:
     finals = {name: thetas[-1] for name, (_, thetas) in group.trajectories.items()}
     pairs = [{"seeds": [a, b], **connect_pair(group.model, finals[a], finals[b], group.splits, config, group.loss)}
              for a, b in itertools.combinations(finals, 2)]
+    controls = {pair_key(pair): pair.pop("control_point") for pair in pairs}
     note = None if pairs else f"connectivity skipped: the group has {len(finals)} completed seed(s); at least 2 are needed"
-    return ConnectivityResult(pairs, note)
+    return ConnectivityResult(pairs, note, controls)
+
+def pair_key(pair: dict) -> str: return "_".join(pair["seeds"])
+
+def _control_points_path(result_path) -> Path: return Path(result_path).with_name(Path(BEZIER_CONTROL_POINTS).name)
+
+def load_control_points(result_path) -> dict:
+    "`seedA_seedB -> θ_C` saved beside the connectivity result at `result_path`; empty for a result saved without them."
+    path = _control_points_path(result_path)
+    if not path.is_file(): return {}
+    with np.load(path) as saved: return {k: torch.from_numpy(saved[k]) for k in saved.files}
 
 def plot_pairs(result: ConnectivityResult) -> dict:
     "One figure per pair, keyed `seedA_seedB`."
-    return {f"{a}_{b}": plot_connectivity(pair, f"{a} vs {b}") for pair in result.pairs for a, b in [pair["seeds"]]}
+    return {pair_key(pair): plot_connectivity(pair, f"{a} vs {b}") for pair in result.pairs for a, b in [pair["seeds"]]}
 
 # %% ../nbs/12b_probe_steps.ipynb #8c8f9683
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@
 # %% ../nbs/12a_registry.ipynb #63987169
 from __future__ import annotations
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
 from pathlib import Path
 from typing import Callable
 from .factories import import_reference
@@ -14,8 +14,8 @@ from .utils.configs import (PRESETS, ConfigBase, ConnectivityConfig, HessianConf
                                           SharpnessConfig, SliceConfig, check_nonnegative)
 
 # %% auto #0
-__all__ = ['RUN_MARKER', 'GROUP_MARKER', 'PROBES', 'Measure', 'Probe', 'check_result', 'load_result', 'GradientNormConfig',
-           'probes', 'settings_classes', 'probe_configs', 'measures', 'folders']
+__all__ = ['RUN_MARKER', 'GROUP_MARKER', 'BEZIER_CONTROL_POINTS', 'PROBES', 'Measure', 'Probe', 'check_result', 'load_result',
+           'GradientNormConfig', 'probes', 'settings_classes', 'probe_configs', 'measures', 'folders']
 
 # %% ../nbs/12a_registry.ipynb #8f18db1d
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def load_result(cls, path):
         if path.suffix == ".json":
             data = read_json(path)
             if not isinstance(data, dict): raise ValueError(f"expected a JSON object, found {type(data).__name__}")
-            missing = [f.name for f in fields(cls) if f.name not in data]
+            missing = [f.name for f in fields(cls) if f.name not in data and f.default is MISSING and f.default_factory is MISSING]
             if missing: raise ValueError(f"missing {', '.join(missing)}")
             result = cls.from_dict(data)
         else: result = cls.load(path)
@@ -131,6 +131,7 @@ def _mean_barrier(kind: str):
     return lambda result: sum(p["barriers"][kind] for p in result.pairs) / len(result.pairs) if result.pairs else math.nan
 
 RUN_MARKER, GROUP_MARKER = "hessian/spectrum.json", "pca/pca_surface.png"  # SPEC 2.2: written last, they mark a run or a group as probed
+BEZIER_CONTROL_POINTS = "connectivity/bezier_control_points.npz"  # beside connectivity's result: each pair's trained θ_C, for the pages
 _PLOTS = ".landscape.visualizations.visualize"
 _SHARPNESS_EPSILON = 1e-2  # the studies report sharpness at the epsilon closest to this radius
 

@@ -58,3 +58,17 @@ def test_a_probe_of_the_registry_is_everywhere(smoke_pipeline):
     assert "gradient norm" in (smoke_pipeline / "site/depth_study.html").read_text()
     assert "gradient norm" in (smoke_pipeline / "site/studies_depth.html").read_text()
     assert "learning rate" in (smoke_pipeline / "site/studies_width.html").read_text()
+
+
+@pytest.mark.slow
+def test_site_on_two_workers_writes_the_same_pages(smoke_pipeline, tmp_path):
+    "Study notebooks and configuration pages on 2 processes: the same pages as the pipeline's in-process site, and every study."
+    root = tmp_path / "reports"
+    shutil.copytree(smoke_pipeline, root, ignore=shutil.ignore_patterns("configs", "studies", "site"))
+    done = cli("site", "--experiments-root", root / "experiments", "--figures-root", root / "figures", "--reports-root", root,
+               "--out", root / "site", "--workers", 2)
+    assert done.returncode == 0, done.stderr[-3000:]
+    pages = lambda folder: {p.relative_to(folder): p.read_text() for p in sorted((folder / "configs").rglob("*.md"))}
+    assert pages(root) == pages(smoke_pipeline) and len(pages(root)) >= 2
+    assert sorted(p.name for p in (root / "studies").glob("*.ipynb")) == sorted(p.name for p in (smoke_pipeline / "studies").glob("*.ipynb"))
+    assert (root / "site" / "index.html").is_file()

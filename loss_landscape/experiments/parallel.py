@@ -14,8 +14,8 @@ from tqdm.auto import tqdm
 from ..utils.arguments import CommandError, error_line
 
 # %% auto #0
-__all__ = ['PATH_KEYS', 'PR_SET_PDEATHSIG', 'TEMPLATES', 'BUSY', 'TaskFailure', 'call_task', 'absolute_paths', 'die_with_parent',
-           'run_tasks', 'dask_setup', 'failed_notebook', 'execute_template', 'run_shared']
+__all__ = ['PATH_KEYS', 'PR_SET_PDEATHSIG', 'TEMPLATES', 'BUSY', 'TaskFailure', 'all_done', 'call_task', 'absolute_paths',
+           'die_with_parent', 'run_tasks', 'dask_setup', 'failed_notebook', 'execute_template', 'run_shared']
 
 # %% ../../nbs/11a_parallel.ipynb #31df315c
 @dataclass(frozen=True)
@@ -34,13 +34,19 @@ class TaskFailure:
 
     def __str__(self): return f"{self.name}: {self.error}"
 
+def all_done(results: list) -> list:
+    "The results of `run_tasks` when no task failed; else the first failure, as a one-line `CommandError` (what the others wrote is kept)."
+    failure = next((r for r in results if isinstance(r, TaskFailure)), None)
+    if failure is not None: raise CommandError(str(failure))
+    return results
+
 def call_task(fn: Callable, task: dict, threads: int | None = 1):
-    "Run `fn(**task)` with `threads` torch threads (None leaves the setting alone); an `Exception` becomes a `TaskFailure`."
+    "Run `fn(**task)` with `threads` torch threads (None leaves the setting alone); an `Exception` becomes a `TaskFailure` (a `CommandError` keeps its line as it is)."
     if threads:
         import torch
         torch.set_num_threads(threads)
     try: return fn(**task)
-    except Exception as e: return TaskFailure(task, f"{type(e).__name__}: {error_line(e)}")
+    except Exception as e: return TaskFailure(task, error_line(e) if isinstance(e, CommandError) else f"{type(e).__name__}: {error_line(e)}")
 
 # %% ../../nbs/11a_parallel.ipynb #8bc451f3
 PATH_KEYS = ("_dir", "_root", "_path", "_file")

@@ -109,7 +109,7 @@ def connect_pair(model: torch.nn.Module, # the architecture
                  splits: dict, # name -> (inputs, labels); `train` and `test`
                  config: ConnectivityConfig = ConnectivityConfig(),
                  loss: str = "cross_entropy") -> dict:
-    "Naive, aligned and Bezier paths between two solutions, with their barriers and the alignment permutations."
+    "Naive, aligned and Bezier paths between two solutions, with their barriers, the alignment permutations and the Bezier control point."
     evaluator = ParameterEvaluator(model, splits, loss)
     layout = evaluator.layout
     perms = weight_matching(layout.unflatten(theta_a), layout.unflatten(theta_b))
@@ -120,6 +120,6 @@ def connect_pair(model: torch.nn.Module, # the architecture
              "bezier": bezier_path(evaluator, theta_a, theta_c, aligned_b, config.n_points)}
     return {**{k: p.to_dict() for k, p in paths.items()}, "barriers": {k: p.barrier for k, p in paths.items()},
             "test_barriers": {k: p.test_barrier for k, p in paths.items()},
-            "permutations": [p.tolist() for p in perms], "settings": {**config.to_dict(), "loss": loss,
+            "permutations": [p.tolist() for p in perms], "control_point": theta_c, "settings": {**config.to_dict(), "loss": loss,
             "alignment": "Hungarian on incoming+bias+outgoing weights" if len(perms) == 1 else "weight matching (coordinate descent)",
             "bezier": "quadratic, control point trained between A and aligned B"}}

@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 import torch
 from .. import registry, runs
+from ..experiments.parallel import all_done, run_tasks
 from ..landscape import decisions
 from ..landscape.connectivity import permute_hidden_units, train_bezier
 from ..landscape.params import ParameterLayout, make_directions
 from ..landscape.visualizations.interactive import figure_html, overlay_figure, scatter_figure, surface_figure
 from ..landscape.visualizations.visualize import PATH_LABELS, plot_path_decisions
+from ..probes import load_control_points, pair_key
 from .dynamics import plot_training_curves, training_curves
 from .markdown import collect_runs, geometry, group_of, labels, mean_std
 from ..utils.configs import ConnectivityConfig
@@ -23,7 +25,8 @@ from ..utils.plotting import save_figure
 
 # %% auto #0
 __all__ = ['PROBE_COMMAND', 'MARKS', 'GRID', 'AXES', 'COMPARISONS', 'missing_results', 'missing_note', 'run_decision_rows',
-           'pair_decision_rows', 'side_by_side', 'numbers_table', 'group_page_text', 'comparisons_text', 'write_pages']
+           'pair_decision_rows', 'side_by_side', 'numbers_table', 'group_page_text', 'comparisons_text',
+           'write_group_page', 'write_pages']
 
 # %% ../../nbs/15a_pages.ipynb #ebeaeb0c
 PROBE_COMMAND = "loss-landscape probe --experiments-root EXPERIMENTS --figures-root FIGURES"  # the roots the runs were trained and probed under
@@ -68,12 +71,15 @@ def run_decision_rows(solution, folder: Path, points) -> list[dict]:
                          probabilities=decisions.decision_function(model, torch.stack(list(named.values())), points)))
     return rows
 
-def pair_decision_rows(pair: dict, solution_a, solution_b, points) -> list[dict]:
+def pair_decision_rows(pair: dict, solution_a, solution_b, points,
+                       theta_c: torch.Tensor | None = None, # the probe's Bezier control point; None trains it again
+                      ) -> list[dict]:
     "Rows for `plot_path_decisions`: the straight, aligned and Bezier paths between two seeds."
     model, layout = solution_a.model, ParameterLayout.of(solution_a.model)
     aligned_b = layout.flatten(permute_hidden_units(layout.unflatten(solution_b.theta), [torch.as_tensor(p) for p in pair["permutations"]]))
-    config = ConnectivityConfig.from_dict({f.name: pair["settings"][f.name] for f in dataclasses.fields(ConnectivityConfig)})
-    theta_c = train_bezier(model, solution_a.theta, aligned_b, *solution_a.splits["train"], config, pair["settings"]["loss"])
+    if theta_c is None:
+        config = ConnectivityConfig.from_dict({f.name: pair["settings"][f.name] for f in dataclasses.fields(ConnectivityConfig)})
+        theta_c = train_bezier(model, solution_a.theta, aligned_b, *solution_a.splits["train"], config, pair["settings"]["loss"])
     thetas = {"naive": decisions.line_points(solution_a.theta, solution_b.theta, MARKS),
               "aligned": decisions.line_points(solution_a.theta, aligned_b, MARKS),
               "bezier": decisions.bezier_points(solution_a.theta, theta_c, aligned_b, MARKS)}
@@ -153,7 +159,8 @@ def group_page_text(group: Path, table: pd.DataFrame, experiments_root: Path, fi
         if result.pairs:
             pair = result.pairs[0]
             a, b = pair["seeds"]
-            fig = plot_path_decisions(pair_decision_rows(pair, solutions[a], solutions[b], points), xs, ys, x_train.numpy(), y_train.numpy(),
+            theta_c = load_control_points(group_figures / connectivity.file).get(pair_key(pair))
+            fig = plot_path_decisions(pair_decision_rows(pair, solutions[a], solutions[b], points, theta_c), xs, ys, x_train.numpy(), y_train.numpy(),
                                       title=f"from {a} (t=0) to {b} (t=1)")
             parts += [_image(save_figure(fig, runs.report_figure(assets, "decisions_connectivity")), page, "decision functions along the connectivity paths"), ""]
     parts += ["## Figures of each seed", ""] + _figures_section(run_figures, page, "run")
@@ -200,7 +207,14 @@ COMPARISONS = "comparisons.md"
 def _write(path: Path, text: str) -> Path:
     return atomic_write(path, lambda f: f.write(text.encode()))
 
-def write_pages(experiments_root, figures_root, reports_root) -> list[Path]:
+def write_group_page(group_dir, experiments_root, figures_root, reports_root, table: pd.DataFrame) -> Path:
+    "Write one configuration's page under `reports_root` (a task of `write_pages`)."
+    group, experiments_root, figures_root, reports_root = Path(group_dir), Path(experiments_root), Path(figures_root), Path(reports_root)
+    return _write(reports_root / Path(runs.group_page(group)).with_suffix(".md"), group_page_text(group, table, experiments_root, figures_root, reports_root))
+
+def write_pages(experiments_root, figures_root, reports_root,
+                workers: int = 1, # local processes writing the configuration pages (1: in this process)
+               ) -> list[Path]:
     "Write every configuration's page and the comparisons under `reports_root`; pages of groups that no longer exist are removed."
     experiments_root, figures_root, reports_root = Path(experiments_root), Path(figures_root), Path(reports_root)
     table = collect_runs(experiments_root, figures_root)
@@ -209,6 +223,6 @@ def write_pages(experiments_root, figures_root, reports_root) -> list[Path]:
     if configs.is_dir():
         import shutil
         shutil.rmtree(configs)  # regenerated whole: a page never outlives its group
-    written = [_write(reports_root / Path(runs.group_page(g)).with_suffix(".md"), group_page_text(g, table, experiments_root, figures_root, reports_root))
-               for g in groups]
+    tasks = [dict(group_dir=g, experiments_root=experiments_root, figures_root=figures_root, reports_root=reports_root, table=table) for g in groups]
+    written = all_done(run_tasks(write_group_page, tasks, workers, threads=1 if workers > 1 else None, desc="configuration pages"))
     return written + [_write(reports_root / COMPARISONS, comparisons_text(table, figures_root))]

@@ -8,7 +8,7 @@ import functools, glob, html, json, os, re, shutil, subprocess, tempfile
 from pathlib import Path
 from urllib.parse import quote, unquote
 import yaml
-from ..experiments.parallel import execute_template
+from ..experiments.parallel import all_done, execute_template, run_tasks
 from ..landscape.visualizations.interactive import PLOTLY_JS
 from .markdown import AXIS_STUDIES, STUDY_FILES
 from .pages import COMPARISONS, write_pages
@@ -18,8 +18,8 @@ from ..utils.io import atomic_write
 __all__ = ['STUDIES', 'SITE_CONFIG', 'CONFIG_PAGES', 'STYLE', 'PLACEHOLDER', 'site_sections', 'site_navbar', 'study_sections',
            'site_config', 'math_to_mathml', 'hide_temporary_folders', 'without_widget_warning', 'html_exporter',
            'render_notebook', 'strip_directives', 'render_markdown', 'page_title', 'asset_name', 'rewrite_links',
-           'scroll_tables', 'page_shell', 'ship_plotly', 'build_fallback_site', 'portable_study', 'run_study_notebooks',
-           'build_site', 'site_command']
+           'scroll_tables', 'page_shell', 'ship_plotly', 'build_fallback_site', 'portable_study', 'run_study',
+           'run_study_notebooks', 'build_site', 'site_command']
 
 # %% ../../nbs/15_site.ipynb #1f9dda2e
 STUDIES = ["summary", *(name.split("_")[0] for name in AXIS_STUDIES), "connectivity"]
@@ -260,26 +260,34 @@ def portable_study(path: Path, study: str) -> Path:
     text = nbformat.writes(nb)
     return atomic_write(path, lambda f: f.write(text.encode()))
 
-def run_study_notebooks(experiments_root, figures_root, reports_root) -> list[Path]:
+def run_study(notebook_path, study: str, experiments_root, figures_root, reports_root) -> Path:
+    "Execute the study template for `study` into `notebook_path` (a task of `run_study_notebooks`)."
+    roots = {k: str(Path(v).resolve()) for k, v in dict(experiments_root=experiments_root, figures_root=figures_root, reports_root=reports_root).items()}
+    return portable_study(execute_template("study.ipynb", notebook_path, dict(study=study, **roots)), study)
+
+def run_study_notebooks(experiments_root, figures_root, reports_root,
+                        workers: int = 1, # study kernels at a time
+                       ) -> list[Path]:
     "Execute the study template once per study into `reports_root/studies/`."
-    absolute = {k: str(Path(v).resolve()) for k, v in dict(experiments_root=experiments_root, figures_root=figures_root, reports_root=reports_root).items()}
-    return [portable_study(execute_template("study.ipynb", Path(reports_root) / "studies" / f"{s}.ipynb", dict(study=s, **absolute)), s) for s in STUDIES]
+    tasks = [dict(notebook_path=Path(reports_root) / "studies" / f"{s}.ipynb", study=s, experiments_root=experiments_root,
+                  figures_root=figures_root, reports_root=reports_root) for s in STUDIES]
+    return all_done(run_tasks(run_study, tasks, workers, threads=None, progress=False))
 
 def build_site(experiments_root="reports/experiments", figures_root="reports/figures", reports_root="reports", out_dir="reports/site",
-               config=None, studies: bool = True) -> Path:
+               config=None, studies: bool = True, workers: int = 1) -> Path:
     "Study notebooks and configuration pages, then `quarto render` where Quarto and a `_quarto.yml` are there, else the nbconvert build; returns the site's index page."
     config_path = site_config(config)
-    if studies: run_study_notebooks(experiments_root, figures_root, reports_root)
-    write_pages(experiments_root, figures_root, reports_root)
+    if studies: run_study_notebooks(experiments_root, figures_root, reports_root, workers)
+    write_pages(experiments_root, figures_root, reports_root, workers)
     if config_path and shutil.which("quarto"):
         subprocess.run(["quarto", "render"], cwd=config_path.parent, check=True)
         return config_path.parent / "_docs" / "index.html"
     return build_fallback_site(out_dir, reports_root, config_path)
 
-def site_command(experiments_root, figures_root, reports_root, out_dir, config=None, studies: bool = True) -> int:
+def site_command(experiments_root, figures_root, reports_root, out_dir, config=None, studies: bool = True, workers: int = 1) -> int:
     "`loss-landscape site`: build it and say where it is; the studies need a root that holds runs."
     if studies:
         from loss_landscape.experiments.run_full_matrix import check_experiments_root
         check_experiments_root(experiments_root)
-    print(f"site: {build_site(experiments_root, figures_root, reports_root, out_dir, config, studies)}")
+    print(f"site: {build_site(experiments_root, figures_root, reports_root, out_dir, config, studies, workers)}")
     return 0

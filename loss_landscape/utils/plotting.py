@@ -44,7 +44,7 @@ def line_plot(ax, x, curves: dict, xlabel: str = "", ylabel: str = "", logy: boo
     if len(curves) > 1: ax.legend(frameon=False)
     ax.grid(alpha=0.3)
 
-# %% ../../nbs/00d_plotting.ipynb #74a21f41
+# %% ../../nbs/00d_plotting.ipynb #daf979ac
 SUPERSCRIPTS = str.maketrans("-\N{MINUS SIGN}0123456789", "⁻⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
 
 def plain_text(label: str) -> str:
