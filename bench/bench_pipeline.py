@@ -37,7 +37,7 @@ def full_matrix():
         stages = [("train (360 runs)", ["train", "--preset", "full", "--datasets", DATASETS, "--workers", 2, "--output-root", root / "experiments"]),
                   ("probe (360 runs, 120 groups; `full` probe sizes)", ["probe", "--preset", "full", "--workers", 2, *roots]),
                   ("report", ["report", *roots, "--reports-root", root]),
-                  ("site", ["site", *roots, "--reports-root", root, "--out", root / "site"])]
+                  ("site", ["site", *roots, "--reports-root", root, "--out", root / "site", "--workers", 2])]
         rows, total = ["| stage | wall s |", "|---|---|"], 0.0
         for label, args in stages:
             seconds = timed_cli(*args)
