@@ -542,6 +542,7 @@ def interrupted(*args, **kwargs):
     raise KeyboardInterrupt
 
 papermill.execute_notebook = interrupted
+logging.getLogger("papermill").isEnabledFor(logging.ERROR)  # cached, as after an earlier notebook in the same process
 sys.exit(run_cli(lambda argv: execute_template("study.ipynb", sys.argv[1], {})))
 """
 

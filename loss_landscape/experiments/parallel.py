@@ -207,7 +207,8 @@ def failed_notebook(output) -> Path:
 def _quiet_kernel_client():
     "nbclient's log lines become our one-line errors; after Ctrl-C, asyncio's report of the tasks it abandoned is dropped too."
     log = logging.getLogger("papermill")  # where papermill sends nbclient's log
-    level, log.level = log.level, logging.CRITICAL
+    level = log.level
+    log.setLevel(logging.CRITICAL)  # not `log.level =`: setLevel also clears the loggers' cached levels
     try: yield
     except KeyboardInterrupt:
         logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)  # reported when the tasks are collected, at exit
