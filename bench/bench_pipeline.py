@@ -8,8 +8,9 @@ import sys, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import load, record, timed_cli
+from loss_landscape.utils.configs import DATASETS
 
-DATASETS = "moons,circles,gaussians,xor"
+SPEC_DATASETS = ",".join(DATASETS)  # the four of SPEC's study
 
 
 def quick():
@@ -34,7 +35,7 @@ def full_matrix():
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         roots = ["--experiments-root", root / "experiments", "--figures-root", root / "figures"]
-        stages = [("train (360 runs)", ["train", "--preset", "full", "--datasets", DATASETS, "--workers", 2, "--output-root", root / "experiments"]),
+        stages = [("train (360 runs)", ["train", "--preset", "full", "--datasets", SPEC_DATASETS, "--workers", 2, "--output-root", root / "experiments"]),
                   ("probe (360 runs, 120 groups; `full` probe sizes)", ["probe", "--preset", "full", "--workers", 2, *roots]),
                   ("report", ["report", *roots, "--reports-root", root]),
                   ("site", ["site", *roots, "--reports-root", root, "--out", root / "site", "--workers", 2])]
@@ -46,7 +47,7 @@ def full_matrix():
             print(rows[-1], flush=True)
     rows.append(f"| **all** | **{total:.0f}** ({total / 60:.0f} min) |")
     record("SPEC's full matrix (bench_pipeline.py --full-matrix)",
-           f"SPEC's matrix on {DATASETS} (360 runs, 120 groups of 3 seeds), `--preset full` for training and probing, 2 workers, "
+           f"SPEC's matrix on {SPEC_DATASETS} (360 runs, 120 groups of 3 seeds), `--preset full` for training and probing, 2 workers, "
            f"each stage a fresh command. Target: under 60 minutes on 2 cores. Load average (1/5/15 min) before: {before}, after: {load()}.\n\n"
            + "\n".join(rows))
 

@@ -9,9 +9,11 @@ import argparse, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import load, record, timed_cli
+from loss_landscape.utils.configs import ACTIVATIONS, ARCHITECTURES, DATASETS
 
-MATRIX = ["--preset", "smoke", "--datasets", "moons,circles,gaussians,xor", "--archs", "shallow-small,shallow-wide,deep-small,deep-large,medium",
-          "--activations", "relu,tanh,gelu", "--optimizers", "sgd,adam", "--seeds", "0,1,2"]
+# SPEC's matrix (the `full` preset's sweep) at the `smoke` preset's sizes
+MATRIX = ["--preset", "smoke", "--datasets", ",".join(DATASETS), "--archs", ",".join(ARCHITECTURES), "--activations", ",".join(ACTIVATIONS),
+          "--optimizers", "sgd,adam", "--seeds", "0,1,2"]
 
 
 def site_seconds(root: Path) -> dict:
