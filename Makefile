@@ -37,7 +37,7 @@ browser:
 	  else echo "the browser test needs $(CHROMIUM): run 'sudo apt-get install chromium', then make test again"; exit 1; fi; }
 
 # pytest runs everything once: every chapter's checks (tests/test_chapters.py, one test per chapter, through nbdev's
-# notebook tester) and the command-line tests, on two processes: the chapters on one, the rest beside them.
+# notebook tester) and the command-line tests, shared by two processes.
 PYTEST := $(BIN)/pytest -q -n 2 --dist loadgroup
 
 test: check-clean browser

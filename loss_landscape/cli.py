@@ -13,8 +13,8 @@ from .utils.options import add_config_options, given_values
 
 # %% auto #0
 __all__ = ['COMMANDS', 'USAGE', 'add_run_options', 'backend', 'add_train_options', 'sweep_of', 'add_probe_options',
-           'probe_settings', 'train_parser', 'probe_parser', 'report_parser', 'site_parser', 'all_parser', 'train',
-           'probe', 'report', 'site', 'run_all', 'dispatch', 'main']
+           'probe_settings', 'train_parser', 'probe_parser', 'report_parser', 'site_parser', 'all_parser',
+           'check_roots', 'train', 'probe', 'report', 'site', 'run_all', 'dispatch', 'main']
 
 # %% ../nbs/17_cli.ipynb #1183f832
 def add_run_options(p):
@@ -107,11 +107,18 @@ def all_parser(prog: str = "loss-landscape all"):
     return p, options
 
 # %% ../nbs/17_cli.ipynb #b745c872
+def check_roots(experiments_root=None, **output_roots):
+    "Refuse a mistyped root before the modules that do the work load (PyTorch alone takes seconds): an error is instant."
+    from loss_landscape import runs
+    if experiments_root is not None: runs.check_experiments_root(experiments_root)
+    for name, path in output_roots.items(): runs.check_output_root(path, "--" + name.replace("_", "-"))
+
 def train(argv=None, prog: str = "loss-landscape train") -> int:
     "Train the sweep."
     parser, options = train_parser(prog)
     args = parser.parse_args(argv)
     sweep = sweep_of(parser, args, options)
+    check_roots(output_root=args.output_root)
     from loss_landscape.experiments.run_full_matrix import train_command
     return train_command(args.output_root, args.preset, sweep, backend(args), args.engine, args.redo)
 
@@ -119,6 +126,7 @@ def probe(argv=None, prog: str = "loss-landscape probe", reports: bool = False) 
     "Probe every run and group; with `reports`, write the studies afterwards (SPEC's `run_probes_and_reports`)."
     parser, options = probe_parser(prog, reports)
     args = parser.parse_args(argv)
+    check_roots(args.experiments_root, figures_root=args.figures_root)
     from loss_landscape.experiments.run_probes_and_reports import probe_command
     code = probe_command(args.experiments_root, args.figures_root, args.preset, probe_settings(args, options), backend(args), args.engine, args.redo)
     if not reports: return code
@@ -128,12 +136,14 @@ def probe(argv=None, prog: str = "loss-landscape probe", reports: bool = False) 
 def report(argv=None, prog: str = "loss-landscape report") -> int:
     "Write the studies."
     args = report_parser(prog).parse_args(argv)
+    check_roots(args.experiments_root)
     from loss_landscape.reports.markdown import report_command
     return report_command(args.experiments_root, args.figures_root, args.reports_root)
 
 def site(argv=None, prog: str = "loss-landscape site") -> int:
     "Build the site."
     args = site_parser(prog).parse_args(argv)
+    check_roots(None if args.no_studies else args.experiments_root)
     from loss_landscape.reports.site import site_command
     return site_command(args.experiments_root, args.figures_root, args.reports_root, args.out, args.config, not args.no_studies, args.workers)
 
@@ -142,6 +152,7 @@ def run_all(argv=None, prog: str = "loss-landscape all") -> int:
     parser, options = all_parser(prog)
     args = parser.parse_args(argv)
     sweep, settings = sweep_of(parser, args, options["sweep"]), probe_settings(args, options["probes"])
+    check_roots(root=args.root)
     from loss_landscape.experiments.run_full_matrix import train_command
     from loss_landscape.experiments.run_probes_and_reports import probe_command
     from loss_landscape.reports.markdown import report_command

@@ -7,20 +7,19 @@ from __future__ import annotations
 import hashlib, json, shutil
 from dataclasses import dataclass
 from pathlib import Path
-import torch
 from .factories import DataFactory, ModelFactory, data_spec, make_data, make_model, model_spec
-from .landscape.params import ParameterLayout, flat_parameters
 from .utils.configs import DatasetConfig, ModelConfig, TrainingConfig
 from .utils.io import load_checkpoint, read_json, write_json
 
 # %% auto #0
 __all__ = ['SUMMARY', 'METRICS', 'CHECKPOINTS', 'PROBE_RECORD', 'RUN_MARKER', 'GROUP_MARKER', 'TRAIN_NOTEBOOK', 'PROBE_NOTEBOOK',
            'GROUP_KEYS', 'STATUSES', 'METRIC_KEYS', 'run_dir', 'regime_name', 'run_dir_of', 'group_of', 'figures_dir',
-           'is_trained', 'find_runs', 'group_key', 'report_figure', 'group_page', 'checkpoint_name', 'checkpoint_path',
-           'expected_checkpoint_epochs', 'list_checkpoints', 'remove_checkpoints', 'fingerprint',
-           'settings_differences', 'conflict_error', 'Run', 'save_run', 'load_run', 'load_metrics',
-           'required_checkpoint', 'load_model', 'load_trajectory', 'Solution', 'load_solution', 'SeedGroup',
-           'seed_fingerprints', 'load_seed_group', 'read_probe_record', 'write_probe_record', 'remove_probe_results']
+           'is_trained', 'find_runs', 'check_output_root', 'check_experiments_root', 'group_key', 'report_figure',
+           'group_page', 'checkpoint_name', 'checkpoint_path', 'expected_checkpoint_epochs', 'list_checkpoints',
+           'remove_checkpoints', 'fingerprint', 'settings_differences', 'conflict_error', 'Run', 'save_run', 'load_run',
+           'load_metrics', 'required_checkpoint', 'load_model', 'load_trajectory', 'Solution', 'load_solution',
+           'SeedGroup', 'seed_fingerprints', 'load_seed_group', 'read_probe_record', 'write_probe_record',
+           'remove_probe_results']
 
 # %% ../nbs/03a_runs.ipynb #b0bd6e1a
 SUMMARY, METRICS, CHECKPOINTS = "summary.json", "metrics.json", "checkpoints"  # a run's files
@@ -60,6 +59,24 @@ def is_trained(run) -> bool:
 def find_runs(root) -> list[Path]:
     "Every finished run under `root`, sorted."
     return sorted(p.parent for p in Path(root).rglob(SUMMARY)) if Path(root).is_dir() else []
+
+def check_output_root(path, option: str = "--output-root") -> Path:
+    "A directory, existing or new; a file there, or in the way of making it, is an error."
+    path = Path(path)
+    existing = next((p for p in (path, *path.parents) if p.exists()), path)
+    if not existing.is_dir() and existing.exists():
+        where = "is a file" if existing == path else f"lies under the file {existing}"
+        raise ValueError(f"{option} {path} {where}; expected a directory (existing or new)")
+    return path
+
+def check_experiments_root(path, option: str = "--experiments-root") -> Path:
+    "A directory that holds trained runs: a mistyped root is an error, never an empty study."
+    path = Path(path)
+    if path.exists() and not path.is_dir(): raise ValueError(f"{option} {path} is a file; expected the folder of the trained runs")
+    if not path.is_dir(): raise FileNotFoundError(f"{option} {path} does not exist; train first (loss-landscape train --output-root {path})")
+    if not find_runs(path): raise FileNotFoundError(f"{option} {path} holds no trained runs (no {SUMMARY} under it); train first "
+                                                    f"(loss-landscape train --output-root {path})")
+    return path
 
 # %% ../nbs/03a_runs.ipynb #db762148
 GROUP_KEYS = ("dataset", "arch", "act", "opt")  # the last four parts of a group folder, `key=value`
@@ -216,6 +233,7 @@ def load_trajectory(run, layout: ParameterLayout) -> tuple[list[int], torch.Tens
         state = load_checkpoint(path)
         try: thetas.append(layout.flatten({k: state[k] for k in layout.names}))
         except (KeyError, ValueError) as e: raise ValueError(f"checkpoint {path} does not match the group's architecture: {e}") from None
+    import torch
     return epochs, torch.stack(thetas)
 
 # %% ../nbs/03a_runs.ipynb #6c74dbd1
@@ -235,6 +253,7 @@ class Solution:
 
 def load_solution(run) -> Solution:
     "A completed run's initial and final checkpoints and its data."
+    from loss_landscape.landscape.params import flat_parameters
     run = _record(run)
     init, final = (load_model(run, required_checkpoint(run, e)) for e in (0, run.training.epochs))
     return Solution(run, final, flat_parameters(init), flat_parameters(final), make_data(run.data))
@@ -258,6 +277,7 @@ def seed_fingerprints(group) -> dict[str, str]:
 
 def load_seed_group(run_dirs) -> SeedGroup:
     "The trajectories of a group's completed runs; a missing or foreign checkpoint is an error naming it."
+    from loss_landscape.landscape.params import ParameterLayout
     group = [_record(r) for r in run_dirs]
     model = make_model(group[0].model)
     layout = ParameterLayout.of(model)

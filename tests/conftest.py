@@ -19,6 +19,15 @@ def tree_digest(root) -> dict:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+PIPELINE_FIXTURES = {"smoke_pipeline", "smoke_experiments"}
+
+
+def pytest_collection_modifyitems(items):
+    "A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand."
+    for item in items:
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())): item.add_marker(pytest.mark.slow)
+
+
 def built_once(tmp_path_factory, name: str, build) -> Path:
     "`build(folder)` once per test run, shared by pytest-xdist's workers: the first to ask builds it under a lock, the others wait, then reuse it."
     from loss_landscape.utils.io import RunLock

@@ -5,8 +5,6 @@ import pytest
 from nbdev.config import get_config
 from nbdev.test import test_nb as run_chapter
 
-pytestmark = pytest.mark.xdist_group("chapters")  # under `pytest -n 2 --dist loadgroup` (make test) the chapters share one process
-
 ROOT = Path(__file__).resolve().parents[1]
 NBS = ROOT / "nbs"
 # nbdev-test's selection: notebooks under nbs/, not in folders or files starting with '_' or '.', none beside a `.notest` file.

@@ -17,6 +17,7 @@ def test_help_names_the_command_and_loads_no_heavy_module(command):
     assert usage.startswith(f"usage: loss-landscape {command}") and heavy == "[]", out.stdout + out.stderr
 
 
+@pytest.mark.slow
 def test_spec_modules_keep_their_meaning():
     "`run_full_matrix` trains; `run_probes_and_reports` probes and then writes the studies, as SPEC 2.2 says."
     for module, option in [("run_full_matrix", "--output-root"), ("run_probes_and_reports", "--reports-root")]:

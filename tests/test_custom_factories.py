@@ -11,6 +11,7 @@ def own(*args, **kwargs):
     return cli(*args, env={"PYTHONPATH": os.pathsep.join(filter(None, [TESTS, os.environ.get("PYTHONPATH")]))}, **kwargs)
 
 
+@pytest.mark.slow
 def test_own_model_and_data_through_the_pipeline(tmp_path):
     out = own("all", "--preset", "smoke", "--model", "custom_factories:layer_norm_net", "--dataset", "custom_factories:rings",
               "--optimizers", "adam", "--root", tmp_path, cwd=tmp_path)
@@ -34,6 +35,7 @@ BAD = [(["--model", "custom_factories:missing"], "model factory custom_factories
 
 
 @pytest.mark.parametrize("args,message", BAD)
+@pytest.mark.slow
 def test_a_function_that_breaks_the_contract_is_one_line(tmp_path, args, message):
     out = own("train", "--preset", "smoke", *args, "--output-root", tmp_path / "experiments")
     assert out.returncode == 2 and message in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr

@@ -14,6 +14,7 @@ def test_mse_plateau_sits_at_two_over_rate():
     assert abs(ratio - 1) < 0.2, ratio
 
 
+@pytest.mark.slow
 def test_tracking_is_recorded_through_the_command_line(tmp_path):
     import json
     from conftest import cli

@@ -79,6 +79,7 @@ def test_bad_checkpoints_fail_alone(smoke_pipeline, tmp_path):
     assert done == ["seed=0", "seed=1"]  # the two intact runs
 
 
+@pytest.mark.slow
 def test_group_of_one_seed_and_a_missing_trajectory_checkpoint(tmp_path):
     experiments = tmp_path / "experiments"
     assert cli("train", *SMOKE, "--seeds", "0", "--output-root", experiments).returncode == 0

@@ -183,6 +183,7 @@ def test_failed_group_probes_count(smoke_pipeline, tmp_path):
 
 # --- 4: the temp-file sweep removes only dead writers' files; locks share a root between commands -----------------------------------------
 
+@pytest.mark.slow
 def test_sweep_removes_only_dead_writers_temp_files(tmp_path):
     root = tmp_path / "experiments"
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
@@ -217,6 +218,7 @@ def test_lock_waits_for_its_holder_and_takes_over_after_a_kill(tmp_path):
         holder.kill(); holder.wait()
 
 
+@pytest.mark.slow
 def test_two_trains_on_one_root_train_each_run_once(tmp_path):
     "The second command starts while the first trains: each leaves the other's runs alone and waits for them at the end."
     root = tmp_path / "experiments"
@@ -265,6 +267,7 @@ def dask_scheduler():
 DASK_TIMEOUT = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}  # Dask's own setting; run_tasks waits this long
 
 
+@pytest.mark.slow
 def test_dask_scheduler_without_workers_ends_within_its_timeout(tmp_path):
     with dask_scheduler() as (_, address):
         started = time.monotonic()
@@ -275,6 +278,7 @@ def test_dask_scheduler_without_workers_ends_within_its_timeout(tmp_path):
     assert not list(tmp_path.rglob("summary.json"))
 
 
+@pytest.mark.slow
 def test_dask_unreachable_and_empty_addresses(tmp_path):
     address = f"tcp://127.0.0.1:{free_port()}"
     unreachable = command("train", *ONE_RUN, "--output-root", tmp_path, "--dask-scheduler", address, env=DASK_TIMEOUT, timeout=120)
@@ -514,7 +518,7 @@ def test_papermill_writes_the_same_bytes_quietly_and_keeps_a_failed_notebook(smo
 
 # --- 15: quiet: Ctrl-C is one line and exit 130, a clean run prints nothing, --help imports no PyTorch ------------------------------------
 
-@pytest.mark.parametrize("backend", [[], ["--workers", 2], pytest.param(["--dask-local", 2], marks=pytest.mark.slow),
+@pytest.mark.parametrize("backend", [[], pytest.param(["--workers", 2], marks=pytest.mark.slow), pytest.param(["--dask-local", 2], marks=pytest.mark.slow),
                                      pytest.param(["--engine", "papermill"], marks=pytest.mark.slow)], ids=["in-process", "workers", "dask", "papermill"])
 def test_ctrl_c_is_one_line_and_leaves_no_process(tmp_path, backend):
     "Ctrl-C reaches the whole process group, as from a terminal: exit 130, one line, no worker or kernel left behind."

@@ -33,6 +33,7 @@ def test_bad_input_is_one_line_and_touches_nothing(smoke_experiments, args, opti
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error raised where CUDA is missing")
+@pytest.mark.slow
 def test_cuda_without_cuda(tmp_path):
     out = cli("train", "--preset", "smoke", "--device", "cuda", "--output-root", tmp_path / "x")
     assert out.returncode == 2 and "device='cuda' is not available" in out.stderr and len(out.stderr.strip().splitlines()) == 1
@@ -72,6 +73,7 @@ def test_same_configuration_same_bytes(tmp_path, smoke_experiments):
     assert (tmp_path / rel).read_bytes() == (smoke_experiments / rel).read_bytes()
 
 
+@pytest.mark.slow
 def test_divergence_is_recorded_and_the_sweep_goes_on(tmp_path):
     out = cli("train", "--preset", "smoke", "--seeds", "0", "--learning-rate", "1e6", "--output-root", tmp_path)
     assert out.returncode == 0, out.stderr
@@ -83,6 +85,7 @@ def test_divergence_is_recorded_and_the_sweep_goes_on(tmp_path):
     assert json.loads((next(tmp_path.rglob("opt=adam/seed=0")) / "summary.json").read_text())["status"] == "completed"
 
 
+@pytest.mark.slow
 def test_killed_sweep_resumes_without_retraining(tmp_path):
     "SIGKILL a sweep after its first finished run; the rerun trains only the rest and matches an uninterrupted sweep."
     args = ["train", "--preset", "smoke", "--epochs", "30", "--output-root", tmp_path / "killed"]
@@ -102,6 +105,7 @@ def test_killed_sweep_resumes_without_retraining(tmp_path):
     assert not [p for p in (tmp_path / "killed").rglob("*") if p.name.endswith(".tmp")]
 
 
+@pytest.mark.slow
 def test_module_entry_point_help():
     out = subprocess.run([sys.executable, "-m", "loss_landscape.experiments.run_full_matrix", "--help"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 0
@@ -112,6 +116,7 @@ def test_module_entry_point_help():
     assert "adam 0.01" in out.stdout and out.stdout.startswith("usage: python -m loss_landscape.experiments.run_full_matrix")
 
 
+@pytest.mark.slow
 def test_an_explicit_learning_rate_wins_and_is_recorded(tmp_path):
     out = cli("train", "--preset", "smoke", "--seeds", "0", "--optimizers", "adam", "--learning-rate", "0.3", "--output-root", tmp_path)
     assert out.returncode == 0, out.stderr

@@ -17,8 +17,8 @@ from ..utils.io import folder_lock, remove_stale_temp_files
 
 # %% auto #0
 __all__ = ['EXPERIMENT_PRESETS', 'experiment_for', 'matrix_datasets', 'matrix_models', 'training_regimes', 'matrix_runs',
-           'train_task', 'settings_conflicts', 'check_own_model_and_data', 'check_output_root',
-           'check_experiments_root', 'report_failures', 'run_full_matrix', 'train_command', 'main']
+           'train_task', 'settings_conflicts', 'check_own_model_and_data', 'report_failures', 'run_full_matrix',
+           'train_command', 'main']
 
 # %% ../../nbs/12_matrix.ipynb #d42a3eea
 EXPERIMENT_PRESETS = {
@@ -101,21 +101,6 @@ def check_own_model_and_data(experiment: ExperimentConfig):
         for model in matrix_models(experiment, data): check_model_fits(make_model(model), loaded, describe(model), describe(data))
 
 # %% ../../nbs/12_matrix.ipynb #f91c40b1
-def check_output_root(path, option: str = "--output-root") -> Path:
-    "A directory, existing or new; a file there is an error."
-    path = Path(path)
-    if path.exists() and not path.is_dir(): raise ValueError(f"{option} {path} is a file; expected a directory (existing or new)")
-    return path
-
-def check_experiments_root(path, option: str = "--experiments-root") -> Path:
-    "A directory that holds trained runs: a mistyped root is an error, never an empty study."
-    path = Path(path)
-    if path.exists() and not path.is_dir(): raise ValueError(f"{option} {path} is a file; expected the folder of the trained runs")
-    if not path.is_dir(): raise FileNotFoundError(f"{option} {path} does not exist; train first (loss-landscape train --output-root {path})")
-    if not runs.find_runs(path): raise FileNotFoundError(f"{option} {path} holds no trained runs (no {runs.SUMMARY} under it); train first "
-                                                         f"(loss-landscape train --output-root {path})")
-    return path
-
 def report_failures(results) -> int:
     "Print each failed task in one line, `failed: FOLDER: ERROR`; return the exit code (1 if any failed)."
     failures = [r for r in results if isinstance(r, TaskFailure)]
@@ -126,7 +111,7 @@ def run_full_matrix(experiment: ExperimentConfig, output_root, workers=1, dask_l
                     engine="direct", progress=True, redo=False, dask_timeout=None) -> list:
     "Train every run of `experiment` under `output_root`; finished runs are kept, those with other settings refused unless `redo`."
     resolve_device(experiment.training.device)
-    root = check_output_root(output_root)
+    root = runs.check_output_root(output_root)
     check_own_model_and_data(experiment)
     tasks = matrix_runs(experiment, root)
     conflicts = settings_conflicts(tasks)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from .. import registry, runs
 from .parallel import BUSY, TaskFailure, execute_template, run_shared
-from .run_full_matrix import check_experiments_root, check_output_root, report_failures
+from .run_full_matrix import report_failures
 from ..utils.arguments import run_cli
 from ..utils.io import folder_lock, remove_stale_temp_files
 from ..utils.plotting import save_figure
@@ -125,7 +125,7 @@ def plan_probes(experiments_root, figures_root, configs: dict) -> ProbePlan:
 def run_probes(experiments_root, figures_root, configs: dict, workers=1, dask_local=0, dask_scheduler=None, threads=1,
                engine="direct", progress=True, redo=False, dask_timeout=None) -> list:
     "Probe every run, then every group, under `experiments_root`: outcomes of all of them, failures included."
-    root, figures = check_experiments_root(experiments_root), check_output_root(figures_root, "--figures-root")
+    root, figures = runs.check_experiments_root(experiments_root), runs.check_output_root(figures_root, "--figures-root")
     plan = plan_probes(root, figures, configs)
     if plan.conflicts and not redo:
         raise runs.conflict_error(plan.conflicts, "runs or groups were probed", "pass --redo to probe them again, or choose another --figures-root", figures)

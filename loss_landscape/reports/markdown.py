@@ -588,8 +588,7 @@ def fully_reported(table: pd.DataFrame) -> bool:
 
 def report_command(experiments_root, figures_root, reports_root) -> int:
     "`loss-landscape report`: write the studies; exit code 1 when a run failed or results are missing or unreadable (the studies say which)."
-    from loss_landscape.experiments.run_full_matrix import check_experiments_root
-    table = collect_runs(check_experiments_root(experiments_root), figures_root)  # a mistyped root is an error, not empty studies
+    table = collect_runs(runs.check_experiments_root(experiments_root), figures_root)  # a mistyped root is an error, not empty studies
     summary = Path(reports_root) / "summary.md"
     try: before = re.search(r"^(\d+) runs found", summary.read_text(errors="replace"), re.M)
     except OSError: before = None  # no earlier study to compare with; an unusable root fails below, where the studies are written

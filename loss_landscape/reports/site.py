@@ -287,7 +287,7 @@ def build_site(experiments_root="reports/experiments", figures_root="reports/fig
 def site_command(experiments_root, figures_root, reports_root, out_dir, config=None, studies: bool = True, workers: int = 1) -> int:
     "`loss-landscape site`: build it and say where it is; the studies need a root that holds runs."
     if studies:
-        from loss_landscape.experiments.run_full_matrix import check_experiments_root
+        from loss_landscape.runs import check_experiments_root
         check_experiments_root(experiments_root)
     print(f"site: {build_site(experiments_root, figures_root, reports_root, out_dir, config, studies, workers)}")
     return 0
