@@ -212,8 +212,8 @@ def required_checkpoint(run, epoch: int) -> Path:
     if not path.is_file(): raise FileNotFoundError(f"run {run.path} is missing checkpoint {CHECKPOINTS}/{path.name} (epoch {epoch} of {run.training.epochs})")
     return path
 
-def load_model(run, checkpoint) -> torch.nn.Module:
-    "The run's model, in eval mode, with the weights of `checkpoint` (a path)."
+def load_model(run, checkpoint):
+    "The run's model (a `torch.nn.Module`), in eval mode, with the weights of `checkpoint` (a path)."
     run = _record(run)
     model, state = make_model(run.model), load_checkpoint(checkpoint)
     expected, found = ({k: tuple(v.shape) for k, v in s.items()} for s in (model.state_dict(), state))
@@ -224,8 +224,8 @@ def load_model(run, checkpoint) -> torch.nn.Module:
     model.load_state_dict(state)
     return model.eval()
 
-def load_trajectory(run, layout: ParameterLayout) -> tuple[list[int], torch.Tensor]:
-    "Epochs and flat weights `(T, n)` of every checkpoint a completed run must have, in order."
+def load_trajectory(run, layout) -> tuple:
+    "Epochs and flat weights (a `(T, n)` tensor, laid out by the `ParameterLayout` `layout`) of every checkpoint a completed run must have, in order."
     run = _record(run)
     epochs, thetas = expected_checkpoint_epochs(run.training), []
     for epoch in epochs:
@@ -241,9 +241,9 @@ def load_trajectory(run, layout: ParameterLayout) -> tuple[list[int], torch.Tens
 class Solution:
     "What the probes of one run take: the model at its final weights, the initial and final weights, the data."
     run: Run
-    model: torch.nn.Module  # in eval mode, at `theta`
-    theta_init: torch.Tensor  # flat weights of `init_epoch0.pt`
-    theta: torch.Tensor  # flat weights of `final_epoch<E>.pt`
+    model: object  # a `torch.nn.Module` in eval mode, at `theta`
+    theta_init: object  # flat weights (a tensor) of `init_epoch0.pt`
+    theta: object  # flat weights of `final_epoch<E>.pt`
     data: object  # the run's `Dataset`
 
     @property
@@ -262,7 +262,7 @@ def load_solution(run) -> Solution:
 class SeedGroup:
     "What the probes of a group take: its completed runs, their trajectories, the architecture and the data."
     runs: tuple
-    model: torch.nn.Module  # the architecture; its own weights are not used
+    model: object  # the architecture, a `torch.nn.Module`; its own weights are not used
     trajectories: dict  # `seed=S` -> (epochs, `(T, n)` weights)
     data: object
 
