@@ -17,6 +17,19 @@ def test_help_names_the_command_and_loads_no_heavy_module(command):
     assert usage.startswith(f"usage: loss-landscape {command}") and heavy == "[]", out.stdout + out.stderr
 
 
+@pytest.mark.parametrize("command,root,says", [("train", "--output-root", "is a file"), ("probe", "--experiments-root", "is a file"),
+                                               ("report", "--experiments-root", "does not exist"), ("site", "--experiments-root", "does not exist"),
+                                               ("all", "--root", "is a file")])
+def test_a_mistyped_root_is_refused_before_torch_loads(command, root, says, tmp_path):
+    "A root that is a file or missing is one line and exit 2 at once: the commands check their roots before the modules that do the work load."
+    path = tmp_path / ("file" if says == "is a file" else "missing")
+    if says == "is a file": path.write_text("keep me")
+    code = ("import sys\nfrom loss_landscape.cli import dispatch\nfrom loss_landscape.utils.arguments import run_cli\n"
+            f"code = run_cli(dispatch, [{command!r}, {root!r}, {str(path)!r}])\nprint(code, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.stdout.split() == ["2", "False"] and out.stderr.strip().startswith(f"loss-landscape: error: {root} {path} {says}"), out.stdout + out.stderr
+
+
 @pytest.mark.slow
 def test_spec_modules_keep_their_meaning():
     "`run_full_matrix` trains; `run_probes_and_reports` probes and then writes the studies, as SPEC 2.2 says."
