@@ -64,7 +64,7 @@ def check_output_root(path, option: str = "--output-root") -> Path:
     "A directory, existing or new; a file there, or in the way of making it, is an error."
     path = Path(path)
     existing = next((p for p in (path, *path.parents) if p.exists()), path)
-    if not existing.is_dir() and existing.exists():
+    if existing.exists() and not existing.is_dir():
         where = "is a file" if existing == path else f"lies under the file {existing}"
         raise ValueError(f"{option} {path} {where}; expected a directory (existing or new)")
     return path

@@ -22,6 +22,7 @@ def tree_digest(root) -> dict:
 PIPELINE_FIXTURES = {"smoke_pipeline", "smoke_experiments"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection
 def pytest_collection_modifyitems(items):
     "A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand."
     for item in items:

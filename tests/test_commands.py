@@ -28,6 +28,7 @@ def test_a_mistyped_root_is_refused_before_torch_loads(command, root, says, tmp_
             f"code = run_cli(dispatch, [{command!r}, {root!r}, {str(path)!r}])\nprint(code, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert out.stdout.split() == ["2", "False"] and out.stderr.strip().startswith(f"loss-landscape: error: {root} {path} {says}"), out.stdout + out.stderr
+    assert not path.exists() or path.read_text() == "keep me"
 
 
 @pytest.mark.slow

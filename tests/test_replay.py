@@ -406,6 +406,7 @@ def test_result_files_of_the_wrong_shape_name_the_file(tmp_path):
 
 # --- 9: workers die with their parent -----------------------------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_killed_parent_takes_its_workers_along(tmp_path):
     proc = start("train", *SMOKE, "--epochs", 400, "--workers", 2, "--output-root", tmp_path)
     workers = wait_for(lambda: len(spawned_workers(proc.pid)) == 2 and spawned_workers(proc.pid), 300, "two workers")

@@ -40,14 +40,6 @@ def test_cuda_without_cuda(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-def test_output_root_that_is_a_file(tmp_path):
-    target = tmp_path / "file"
-    target.write_text("keep me")
-    out = cli("train", "--preset", "smoke", "--output-root", target)
-    assert out.returncode == 2 and "--output-root" in out.stderr and "is a file" in out.stderr
-    assert target.read_text() == "keep me"
-
-
 def test_layout_checkpoints_and_metrics(smoke_experiments):
     runs = sorted(p.parent for p in smoke_experiments.rglob("summary.json"))
     assert [str(r.relative_to(smoke_experiments)) for r in runs] == [

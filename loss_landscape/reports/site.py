@@ -8,6 +8,7 @@ import functools, glob, html, json, os, re, shutil, subprocess, tempfile
 from pathlib import Path
 from urllib.parse import quote, unquote
 import yaml
+from .. import runs
 from ..experiments.parallel import all_done, execute_template, run_tasks
 from ..landscape.visualizations.interactive import PLOTLY_JS
 from .markdown import AXIS_STUDIES, STUDY_FILES
@@ -287,7 +288,6 @@ def build_site(experiments_root="reports/experiments", figures_root="reports/fig
 def site_command(experiments_root, figures_root, reports_root, out_dir, config=None, studies: bool = True, workers: int = 1) -> int:
     "`loss-landscape site`: build it and say where it is; the studies need a root that holds runs."
     if studies:
-        from loss_landscape.runs import check_experiments_root
-        check_experiments_root(experiments_root)
+        runs.check_experiments_root(experiments_root)
     print(f"site: {build_site(experiments_root, figures_root, reports_root, out_dir, config, studies, workers)}")
     return 0
