@@ -66,7 +66,7 @@ def test_site_on_two_workers_writes_the_same_pages(smoke_pipeline, tmp_path):
     root = tmp_path / "reports"
     shutil.copytree(smoke_pipeline, root, ignore=shutil.ignore_patterns("configs", "studies", "site"))
     done = cli("site", "--experiments-root", root / "experiments", "--figures-root", root / "figures", "--reports-root", root,
-               "--out", root / "site", "--workers", 2)
+               "--out", root / "site", "--workers", 2, cwd=tmp_path)  # no _quarto.yml there: the studies and pages, not the chapters
     assert done.returncode == 0, done.stderr[-3000:]
     pages = lambda folder: {p.relative_to(folder): p.read_text() for p in sorted((folder / "configs").rglob("*.md"))}
     assert pages(root) == pages(smoke_pipeline) and len(pages(root)) >= 2
