@@ -63,8 +63,8 @@ def find_runs(root) -> list[Path]:
 def check_output_root(path, option: str = "--output-root") -> Path:
     "A directory, existing or new; a file there, or in the way of making it, is an error."
     path = Path(path)
-    existing = next((p for p in (path, *path.parents) if p.exists()), path)
-    if existing.exists() and not existing.is_dir():
+    existing = next((p for p in (path, *path.parents) if p.exists()), None)
+    if existing is not None and not existing.is_dir():
         where = "is a file" if existing == path else f"lies under the file {existing}"
         raise ValueError(f"{option} {path} {where}; expected a directory (existing or new)")
     return path

@@ -19,14 +19,11 @@ def tree_digest(root) -> dict:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-PIPELINE_FIXTURES = {"smoke_pipeline", "smoke_experiments"}
-
-
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection
 def pytest_collection_modifyitems(items):
     "A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand."
     for item in items:
-        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())): item.add_marker(pytest.mark.slow)
+        if "smoke_pipeline" in getattr(item, "fixturenames", ()): item.add_marker(pytest.mark.slow)  # the fixtures' closure: smoke_experiments too
 
 
 def built_once(tmp_path_factory, name: str, build) -> Path:
