@@ -822,6 +822,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                'loss_landscape/reports/site.py'),
                                              'loss_landscape.reports.site.study_sections': ( 'site.html#study_sections',
                                                                                              'loss_landscape/reports/site.py'),
+                                             'loss_landscape.reports.site.with_alt_texts': ( 'site.html#with_alt_texts',
+                                                                                             'loss_landscape/reports/site.py'),
                                              'loss_landscape.reports.site.without_widget_warning': ( 'site.html#without_widget_warning',
                                                                                                      'loss_landscape/reports/site.py')},
             'loss_landscape.runs': { 'loss_landscape.runs.Run': ('runs.html#run', 'loss_landscape/runs.py'),

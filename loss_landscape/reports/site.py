@@ -16,11 +16,11 @@ from .pages import COMPARISONS, write_pages
 from ..utils.io import atomic_write
 
 # %% auto #0
-__all__ = ['STUDIES', 'SITE_CONFIG', 'CONFIG_PAGES', 'STYLE', 'PLACEHOLDER', 'site_sections', 'site_navbar', 'study_sections',
-           'site_config', 'math_to_mathml', 'hide_temporary_folders', 'without_widget_warning', 'html_exporter',
-           'render_notebook', 'strip_directives', 'render_markdown', 'page_title', 'asset_name', 'rewrite_links',
-           'scroll_tables', 'page_shell', 'ship_plotly', 'build_fallback_site', 'portable_study', 'run_study',
-           'run_study_notebooks', 'build_site', 'site_command']
+__all__ = ['STUDIES', 'SITE_CONFIG', 'CONFIG_PAGES', 'NO_ALT', 'STYLE', 'PLACEHOLDER', 'site_sections', 'site_navbar',
+           'study_sections', 'site_config', 'math_to_mathml', 'hide_temporary_folders', 'without_widget_warning',
+           'with_alt_texts', 'html_exporter', 'render_notebook', 'strip_directives', 'render_markdown', 'page_title',
+           'asset_name', 'rewrite_links', 'scroll_tables', 'page_shell', 'ship_plotly', 'build_fallback_site',
+           'portable_study', 'run_study', 'run_study_notebooks', 'build_site', 'site_command']
 
 # %% ../../nbs/15_site.ipynb #1f9dda2e
 STUDIES = ["summary", *(name.split("_")[0] for name in AXIS_STUDIES), "connectivity"]
@@ -86,13 +86,32 @@ def without_widget_warning(output):
     if output.get("output_type") == "stream" and output.get("name") == "stderr": output["text"] = _WIDGET_WARNING.sub("", output["text"])
     return output
 
+_IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)([^>]*?)(\s*/?>)")
+NO_ALT = "No description has been provided for this image"  # nbconvert's words
+
+def with_alt_texts(html: str) -> str:
+    "An alternative text on every image without one, as nbconvert's HTML exporter adds after its template."
+    return _IMAGE_WITHOUT_ALT.sub(rf'<img\1 alt="{NO_ALT}"\2', html)
+
 @functools.cache
 def html_exporter():
-    "One nbconvert exporter for every page, its templates compiled once: no prompts, no sanitizing of code."
+    "One nbconvert exporter for every page, its templates compiled once: no prompts, no sanitizing of code, no second parse of the page."
+    from nbconvert import HTMLExporter, TemplateExporter
+    from nbconvert.filters.highlight import Highlight2HTML
+    from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
+    class PageExporter(HTMLExporter):
+        # HTMLExporter.from_notebook_node, whose last step parses the page again with BeautifulSoup (two thirds of the time on a
+        # large page) to add alt texts, and tab stops inside `.jp-Notebook`, which the basic template does not write: the same page (checked below)
+        def from_notebook_node(self, nb, resources=None, **kw):
+            language = nb.metadata.get("language_info", {})
+            resources = self._init_resources(resources)
+            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=language.get("pygments_lexer", language.get("name")), parent=self))
+            self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+            body, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+            return with_alt_texts(body), resources
     # the template sanitizes the code cells, which Pygments has already escaped: a third of the time, not a byte of difference
     # (it would also sanitize raw cells, which the site's own notebooks do not have)
-    from nbconvert import HTMLExporter
-    return HTMLExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True, filters={"clean_html": lambda html: html})
+    return PageExporter(template_name="basic", exclude_input_prompt=True, exclude_output_prompt=True, filters={"clean_html": lambda html: html})
 
 def render_notebook(path: Path) -> str:
     "HTML body of a notebook (inputs and outputs, no prompts, no papermill parameters), math as MathML."
