@@ -23,7 +23,8 @@ def run_parts(c: dict) -> list:
     "(label, module file, function or prefix*) of a run's probes, labelled from the settings `c`; indented labels are parts of the line above."
     sl, sh, he = c["slice"], c["sharpness"], c["hessian"]
     balls = "2 balls" + (" and the box" if sh["box"] else "")
-    dtype = "float64" if eigenvalues_in_float64(PROBES["hessian"].configure(c)) else "float32"
+    config = PROBES["hessian"].configure(c)
+    dtype = "float64" if config.float64 else "float32, certified in float64," if eigenvalues_in_float64(config) else "float32"
     return [(f"interpolation ({c['interpolation']['n_points']} points)", "interpolation.py", "linear_interpolation_curve"),
             (f"1-D slice ({sl['resolution_1d']} points)", "random_slice.py", "random_1d_loss_slice"),
             (f"2-D slice ({sl['resolution_2d']} x {sl['resolution_2d']})", "random_slice.py", "random_2d_loss_surface"),

@@ -23,8 +23,8 @@ __all__ = ['ACTIVATION_NAMES', 'ACTIVATION_FUNCTIONS', 'CURVATURES', 'FLOAT32_TO
            'HessianOperator', 'output_hessian_product', 'GaussNewtonOperator', 'activation_derivatives', 'LinearChain',
            'linear_chain', 'chain_pass', 'MLPHessianOperator', 'MLPGaussNewtonOperator', 'curvature_operator',
            'LanczosResult', 'ritz_error_bound', 'lanczos', 'power_iteration', 'hutchinson_trace', 'spectral_density',
-           'HessianSpectrum', 'spectrum_seeds', 'top_eigenvalues', 'eigenvalues_in_float64', 'hessian_spectrum',
-           'certified_top', 'track_sharpness']
+           'rayleigh_ritz', 'refined_lanczos', 'HessianSpectrum', 'spectrum_seeds', 'top_eigenvalues',
+           'eigenvalues_in_float64', 'eigenvalue_products', 'hessian_spectrum', 'certified_top', 'track_sharpness']
 
 # %% ../../nbs/07_hessian.ipynb #5a0e7c21
 class CurvatureOperator:
@@ -256,13 +256,14 @@ def curvature_operator(model: torch.nn.Module, # the architecture (its own weigh
 # %% ../../nbs/07_hessian.ipynb #3919c8db
 @dataclass(frozen=True)
 class LanczosResult:
-    "Ritz values (descending) with their residual norms, the products used, the top Ritz vectors (rows), the SLQ weights, and whether the watched values met the tolerance."
+    "Ritz values (descending) with their residual norms, the products used, the top Ritz vectors (rows) and the bottom one, the SLQ weights, and whether the watched values met the tolerance."
     eigenvalues: np.ndarray
     residuals: np.ndarray
     steps: int
     vectors: torch.Tensor  # (n_vectors, n), orthonormal
     weights: np.ndarray  # squared first components of T's eigenvectors: the quadrature weights of SLQ
     converged: bool
+    bottom_vector: torch.Tensor | None = None  # (n,), where the bottom eigenvalue was watched
 
 def _rademacher(shape, dtype, generator) -> torch.Tensor:
     return (torch.randint(0, 2, shape, generator=generator) * 2 - 1).to(dtype)
@@ -320,8 +321,10 @@ def lanczos(operator: CurvatureOperator, # the symmetric operator
             if converged or j == steps - 1: break
         if j + 1 == len(Q): Q = torch.cat([Q, torch.empty_like(Q)])
         Q[j + 1] = w / beta
-    ritz_vectors = torch.as_tensor(vectors[:, :n_vectors].T.copy(), dtype=dtype, device=device) @ Q[:len(alphas)]
-    return LanczosResult(values, residuals, len(alphas), ritz_vectors, vectors[0] ** 2, bool(converged))
+    columns = [*range(min(n_vectors, len(values))), *([len(values) - 1] if bottom else [])]
+    ritz_vectors = torch.as_tensor(vectors[:, columns].T.copy(), dtype=dtype, device=device) @ Q[:len(alphas)]
+    top, low = (ritz_vectors[:-1], ritz_vectors[-1]) if bottom else (ritz_vectors, None)
+    return LanczosResult(values, residuals, len(alphas), top, vectors[0] ** 2, bool(converged), low)
 
 # %% ../../nbs/07_hessian.ipynb #c2cb0815
 def power_iteration(operator: CurvatureOperator, k: int = 1, max_iter: int = 100, tol: float = 1e-3, seed: int = 0) -> tuple[np.ndarray, torch.Tensor]:
@@ -376,6 +379,34 @@ def spectral_density(operator: CurvatureOperator, runs: int, steps: int, points:
     values = (weights[:, None] * np.exp(-0.5 * ((grid[None] - nodes[:, None]) / sigma) ** 2)).sum(0) / (sigma * math.sqrt(2 * math.pi))
     return {"grid": grid, "values": values, "nodes": nodes, "weights": weights, "sigma": sigma}
 
+# %% ../../nbs/07_hessian.ipynb #5ea25e5d
+def rayleigh_ritz(operator: CurvatureOperator, # the symmetric operator, in the dtype that certifies
+                  rows: torch.Tensor, # (m, n): a basis of the subspace (need not be orthonormal)
+                 ) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:
+    "Ritz values (descending) of `operator` on the span of `rows`, their explicit residual norms, and the Ritz vectors (rows): m products."
+    Q = torch.linalg.qr(rows.to(device=operator.device, dtype=operator.dtype).T).Q  # (n, m), orthonormal columns
+    W = operator.matmat(Q.T).T
+    values, Y = torch.linalg.eigh(Q.T @ W)  # ascending; eigh reads one triangle of the projected (symmetric) matrix
+    values, Y = values.flip(0), Y.flip(1)
+    residuals = torch.linalg.vector_norm(W @ Y - (Q @ Y) * values, dim=0)
+    return values.cpu().numpy(), residuals.cpu().numpy(), (Q @ Y).T
+
+def refined_lanczos(operator: CurvatureOperator, # the fast (float32) products
+                    exact: CurvatureOperator, # the same operator with the products that certify (float64)
+                    max_steps: int, k: int = 1, tol: float = 0.0, seed: int = 0, bottom: bool = True) -> LanczosResult:
+    "`lanczos` on `operator`'s products, then one Rayleigh-Ritz step in `exact`'s on the top-k (and bottom) Ritz vectors, whose explicit residuals certify `tol`; where they do not, `lanczos` again on `exact`."
+    rough = lanczos(operator, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)
+    if len(rough.eigenvalues) <= k + bottom: return lanczos(exact, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)  # nothing left to refine from
+    watched = [*range(k), *([len(rough.eigenvalues) - 1] if bottom else [])]
+    values, residuals, vectors = rayleigh_ritz(exact, torch.cat([rough.vectors, *([rough.bottom_vector[None]] if bottom else [])]))
+    spectrum, errors = rough.eigenvalues.copy(), np.full(len(rough.eigenvalues), np.inf)  # the refined values among the others, for their gaps
+    spectrum[watched], errors[watched] = values, residuals
+    if all(ritz_error_bound(spectrum, errors, i) <= tol * max(abs(spectrum[i]), 1e-12) for i in watched):
+        return LanczosResult(spectrum, np.where(np.isinf(errors), rough.residuals, errors), rough.steps + len(watched), vectors[:k], rough.weights, True,
+                             vectors[-1] if bottom else None)
+    return lanczos(exact, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)
+
+
 # %% ../../nbs/07_hessian.ipynb #8c521241
 @dataclass(frozen=True)
 class HessianSpectrum(ResultBase):
@@ -393,36 +424,44 @@ def spectrum_seeds(seed: int) -> tuple[int, int, int]:
     "Seeds of three independent streams (Lanczos, Hutchinson, SLQ), derived from one."
     return tuple(int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed).spawn(3))
 
-def top_eigenvalues(hvp: CurvatureOperator, config: HessianConfig, seed: int) -> tuple[np.ndarray, np.ndarray, float, float, torch.Tensor]:
+def top_eigenvalues(hvp: CurvatureOperator, config: HessianConfig, seed: int,
+                    exact: CurvatureOperator | None = None, # the float64 operator that certifies Lanczos' float32 run, if any
+                   ) -> tuple[np.ndarray, np.ndarray, float, float, torch.Tensor]:
     "Top-k eigenvalues and residuals, the most negative eigenvalue with its residual, and the top-k eigenvectors, by the configured method."
     if config.top_k > hvp.n: raise ValueError(f"top_k={config.top_k} exceeds the number of parameters ({hvp.n}); expected top_k <= {hvp.n}")
     if config.method == "power":
         values, vectors = power_iteration(hvp, config.top_k, config.max_iter, config.tol, seed)
         return values, np.full(len(values), np.nan), float("nan"), float("nan"), vectors
-    result = lanczos(hvp, config.max_iter, config.top_k, config.tol, seed, n_vectors=config.top_k)
+    if exact is None: result = lanczos(hvp, config.max_iter, config.top_k, config.tol, seed, n_vectors=config.top_k)
+    else: result = refined_lanczos(hvp, exact, config.max_iter, config.top_k, config.tol, seed)
     return result.eigenvalues[:config.top_k], result.residuals[:config.top_k], result.eigenvalues[-1], result.residuals[-1], result.vectors
 
 FLOAT32_TOLERANCE = 1e-5  # float32 products moved the top ten and the bottom eigenvalue by up to 2.3e-6 (bench/RESULTS.md): tighter tolerances need float64
 
 def eigenvalues_in_float64(config: HessianConfig) -> bool:
-    "Whether the top and bottom eigenvalues take float64 products: always with `config.float64`, else where Lanczos' residual bound asks for more than float32 rounding allows."
+    "Whether the top and bottom eigenvalues take float64 products (all of them with `config.float64`; else the certifying Rayleigh-Ritz step's, where Lanczos' tolerance asks for more than float32 rounding allows)."
     return config.float64 or (config.method == "lanczos" and config.tol < FLOAT32_TOLERANCE)
+
+def eigenvalue_products(hvp: CurvatureOperator, exact: CurvatureOperator | None, k: int) -> str:
+    "How the top and bottom eigenvalues were found, for the record: the products' dtype, and whether float64 certified a float32 run or replaced it."
+    if exact is None: return str(hvp.dtype).removeprefix("torch.")
+    return "float32, certified in float64" if exact.count <= k + 1 else "float64 (float32 did not certify)"
 
 def hessian_spectrum(model: torch.nn.Module, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                      config: HessianConfig = HessianConfig(), loss: str = "cross_entropy") -> HessianSpectrum:
-    "Top-k and most negative eigenvalues (with float64 products where Lanczos' `config.tol` asks for it), Hutchinson trace and SLQ density of the loss Hessian at `theta`."
+    "Top-k and most negative eigenvalues (certified in float64 where Lanczos' `config.tol` asks for it), Hutchinson trace and SLQ density of the loss Hessian at `theta`."
     hessian_at = lambda float64: curvature_operator(model, theta, x, y, loss, "hessian", float64)
     hvp = hessian_at(config.float64)
-    top_hvp = hessian_at(True) if eigenvalues_in_float64(config) and hvp.dtype != torch.float64 else hvp
+    exact = hessian_at(True) if eigenvalues_in_float64(config) and hvp.dtype != torch.float64 else None
     lanczos_seed, hutchinson_seed, density_seed = spectrum_seeds(config.seed)
-    values, residuals, low, low_residual, vectors = top_eigenvalues(top_hvp, config, lanczos_seed)
+    values, residuals, low, low_residual, vectors = top_eigenvalues(hvp, config, lanczos_seed, exact)
     trace = hutchinson_trace(hvp, config.n_probes, hutchinson_seed, deflate=vectors)
     density = spectral_density(hvp, config.density_runs, config.density_steps, config.density_points, config.density_sigma, density_seed)
     return HessianSpectrum(list(values), list(residuals), float(low), float(low_residual), trace,
                            {"grid": density["grid"], "values": density["values"], "sigma": density["sigma"]},
-                           hvp.count + (top_hvp.count if top_hvp is not hvp else 0),
+                           hvp.count + (exact.count if exact else 0),
                            {**config.to_dict(), "loss": loss, "data": f"training split, {len(x)} points", "n_params": hvp.n,
-                            "eigenvalue_products": str(top_hvp.dtype).removeprefix("torch."),
+                            "eigenvalue_products": eigenvalue_products(hvp, exact, config.top_k),
                             "seeds": {"lanczos": lanczos_seed, "hutchinson": hutchinson_seed, "density": density_seed}})
 
 # %% ../../nbs/07_hessian.ipynb #a1a0ce04
