@@ -379,7 +379,7 @@ def spectral_density(operator: CurvatureOperator, runs: int, steps: int, points:
     values = (weights[:, None] * np.exp(-0.5 * ((grid[None] - nodes[:, None]) / sigma) ** 2)).sum(0) / (sigma * math.sqrt(2 * math.pi))
     return {"grid": grid, "values": values, "nodes": nodes, "weights": weights, "sigma": sigma}
 
-# %% ../../nbs/07_hessian.ipynb #5ea25e5d
+# %% ../../nbs/07_hessian.ipynb #297c247d
 def rayleigh_ritz(operator: CurvatureOperator, # the symmetric operator, in the dtype that certifies
                   rows: torch.Tensor, # (m, n): a basis of the subspace (need not be orthonormal)
                  ) -> tuple[np.ndarray, np.ndarray, torch.Tensor]:

@@ -214,14 +214,14 @@ def _navbar(links, pages, current: Path) -> str:
     return "".join(f'<a href="{Path(os.path.relpath(pages[p.resolve()], current.parent)).as_posix()}">{html.escape(text)}</a>'
                    for text, p in links if p.resolve() in pages)
 
-def _sidebar(sections, pages, titles, current: Path) -> str:
+def _sidebar(entries: list, current: Path) -> str:
+    "The sidebar of the page built at `current`; `entries`: `(section, [(built page, title), ...])` in order."
     parts = []
-    for name, paths in sections:
+    for name, links in entries:
         if name: parts.append(f"<h4>{html.escape(name)}</h4>")
-        for p in paths:
-            link = Path(os.path.relpath(pages[p.resolve()], current.parent)).as_posix()
-            cls = ' class="current"' if pages[p.resolve()] == current else ""
-            parts.append(f'<a href="{link}"{cls}>{html.escape(titles[p])}</a>')
+        for built, title in links:
+            cls = ' class="current"' if built == current else ""
+            parts.append(f'<a href="{Path(os.path.relpath(built, current.parent)).as_posix()}"{cls}>{html.escape(title)}</a>')
     return "\n".join(parts)
 
 # %% ../../nbs/15_site.ipynb #19a13137
@@ -254,13 +254,14 @@ def build_fallback_site(out_dir, reports_root="reports", config_path=None) -> Pa
     if (site / "configs").is_dir(): shutil.rmtree(site / "configs")  # built whole, as the pages are written: no page of a removed group survives
     pages = {p.resolve(): _built_page(p, i == 0, site, configs) for i, p in enumerate(all_pages)}
     titles = {p: page_title(p) for p in all_pages}
+    entries = [(name, [(pages[p.resolve()], titles[p]) for p in paths]) for name, paths in sections]  # every page's sidebar: resolved once
     ship_plotly(site)
     for p in all_pages:
         out = pages[p.resolve()]
         if not p.is_file(): body = PLACEHOLDER.format(title=html.escape(titles[p]))
         else: body = rewrite_links(render_notebook(p) if p.suffix == ".ipynb" else render_markdown(p), p, out, pages, site, base)
         relative = lambda target: Path(os.path.relpath(target, out.parent)).as_posix()
-        text = page_shell(titles[p], body, _sidebar(sections, pages, titles, out), relative(site / "index.html"), site_title,
+        text = page_shell(titles[p], body, _sidebar(entries, out), relative(site / "index.html"), site_title,
                           _navbar(navbar, pages, out), relative(site) + "/")
         atomic_write(out, lambda f: f.write(text.encode()))
     return site / "index.html"
