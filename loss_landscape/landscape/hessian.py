@@ -5,7 +5,7 @@
 # %% ../../nbs/07_hessian.ipynb #5d986f6a
 from __future__ import annotations
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -23,8 +23,8 @@ __all__ = ['ACTIVATION_NAMES', 'ACTIVATION_FUNCTIONS', 'CURVATURES', 'FLOAT32_TO
            'HessianOperator', 'output_hessian_product', 'GaussNewtonOperator', 'activation_derivatives', 'LinearChain',
            'linear_chain', 'chain_pass', 'MLPHessianOperator', 'MLPGaussNewtonOperator', 'curvature_operator',
            'LanczosResult', 'ritz_error_bound', 'lanczos', 'power_iteration', 'hutchinson_trace', 'spectral_density',
-           'rayleigh_ritz', 'refined_lanczos', 'HessianSpectrum', 'spectrum_seeds', 'top_eigenvalues',
-           'eigenvalues_in_float64', 'eigenvalue_products', 'hessian_spectrum', 'certified_top', 'track_sharpness']
+           'rayleigh_ritz', 'refined_lanczos', 'products_record', 'HessianSpectrum', 'spectrum_seeds',
+           'top_eigenvalues', 'eigenvalues_in_float64', 'hessian_spectrum', 'certified_top', 'track_sharpness']
 
 # %% ../../nbs/07_hessian.ipynb #5a0e7c21
 class CurvatureOperator:
@@ -264,6 +264,7 @@ class LanczosResult:
     weights: np.ndarray  # squared first components of T's eigenvectors: the quadrature weights of SLQ
     converged: bool
     bottom_vector: torch.Tensor | None = None  # (n,), where the bottom eigenvalue was watched
+    refined: bool = False  # the watched values come from `refined_lanczos`' Rayleigh-Ritz step in the exact operator's dtype
 
 def _rademacher(shape, dtype, generator) -> torch.Tensor:
     return (torch.randint(0, 2, shape, generator=generator) * 2 - 1).to(dtype)
@@ -396,15 +397,23 @@ def refined_lanczos(operator: CurvatureOperator, # the fast (float32) products
                     max_steps: int, k: int = 1, tol: float = 0.0, seed: int = 0, bottom: bool = True) -> LanczosResult:
     "`lanczos` on `operator`'s products, then one Rayleigh-Ritz step in `exact`'s on the top-k (and bottom) Ritz vectors, whose explicit residuals certify `tol`; where they do not, `lanczos` again on `exact`."
     rough = lanczos(operator, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)
-    if len(rough.eigenvalues) <= k + bottom: return lanczos(exact, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)  # nothing left to refine from
-    watched = [*range(k), *([len(rough.eigenvalues) - 1] if bottom else [])]
-    values, residuals, vectors = rayleigh_ritz(exact, torch.cat([rough.vectors, *([rough.bottom_vector[None]] if bottom else [])]))
+    top = min(k, len(rough.eigenvalues))  # fewer where the Krylov space ran out
+    low = bottom and len(rough.eigenvalues) > top  # the bottom value, unless it is among the top ones
+    watched = [*range(top), *([len(rough.eigenvalues) - 1] if low else [])]
+    values, residuals, vectors = rayleigh_ritz(exact, torch.cat([rough.vectors[:top], *([rough.bottom_vector[None]] if low else [])]))
     spectrum, errors = rough.eigenvalues.copy(), np.full(len(rough.eigenvalues), np.inf)  # the refined values among the others, for their gaps
     spectrum[watched], errors[watched] = values, residuals
+    products = rough.steps + len(watched)
     if all(ritz_error_bound(spectrum, errors, i) <= tol * max(abs(spectrum[i]), 1e-12) for i in watched):
-        return LanczosResult(spectrum, np.where(np.isinf(errors), rough.residuals, errors), rough.steps + len(watched), vectors[:k], rough.weights, True,
-                             vectors[-1] if bottom else None)
-    return lanczos(exact, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)
+        return LanczosResult(spectrum, np.where(np.isinf(errors), rough.residuals, errors), products, vectors[:top], rough.weights, True,
+                             vectors[-1] if bottom else None, refined=True)
+    again = lanczos(exact, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)
+    return replace(again, steps=products + again.steps)
+
+def products_record(result: LanczosResult, dtype: torch.dtype) -> str:
+    "How Lanczos found the top and bottom eigenvalues, for the record: in which products, and whether they met the tolerance."
+    how = "float32, certified in float64" if result.refined else str(dtype).removeprefix("torch.")
+    return how if result.converged else f"{how}, not converged in {result.steps} products"
 
 
 # %% ../../nbs/07_hessian.ipynb #8c521241
@@ -426,26 +435,22 @@ def spectrum_seeds(seed: int) -> tuple[int, int, int]:
 
 def top_eigenvalues(hvp: CurvatureOperator, config: HessianConfig, seed: int,
                     exact: CurvatureOperator | None = None, # the float64 operator that certifies Lanczos' float32 run, if any
-                   ) -> tuple[np.ndarray, np.ndarray, float, float, torch.Tensor]:
-    "Top-k eigenvalues and residuals, the most negative eigenvalue with its residual, and the top-k eigenvectors, by the configured method."
+                   ) -> tuple[np.ndarray, np.ndarray, float, float, torch.Tensor, str]:
+    "Top-k eigenvalues and residuals, the most negative eigenvalue with its residual, the top-k eigenvectors, and how they were found (`products_record`), by the configured method."
     if config.top_k > hvp.n: raise ValueError(f"top_k={config.top_k} exceeds the number of parameters ({hvp.n}); expected top_k <= {hvp.n}")
     if config.method == "power":
         values, vectors = power_iteration(hvp, config.top_k, config.max_iter, config.tol, seed)
-        return values, np.full(len(values), np.nan), float("nan"), float("nan"), vectors
+        return values, np.full(len(values), np.nan), float("nan"), float("nan"), vectors, f"{str(hvp.dtype).removeprefix('torch.')}, power iteration"
     if exact is None: result = lanczos(hvp, config.max_iter, config.top_k, config.tol, seed, n_vectors=config.top_k)
     else: result = refined_lanczos(hvp, exact, config.max_iter, config.top_k, config.tol, seed)
-    return result.eigenvalues[:config.top_k], result.residuals[:config.top_k], result.eigenvalues[-1], result.residuals[-1], result.vectors
+    return (result.eigenvalues[:config.top_k], result.residuals[:config.top_k], result.eigenvalues[-1], result.residuals[-1], result.vectors,
+            products_record(result, (hvp if exact is None else exact).dtype))
 
 FLOAT32_TOLERANCE = 1e-5  # float32 products moved the top ten and the bottom eigenvalue by up to 2.3e-6 (bench/RESULTS.md): tighter tolerances need float64
 
 def eigenvalues_in_float64(config: HessianConfig) -> bool:
     "Whether the top and bottom eigenvalues take float64 products (all of them with `config.float64`; else the certifying Rayleigh-Ritz step's, where Lanczos' tolerance asks for more than float32 rounding allows)."
     return config.float64 or (config.method == "lanczos" and config.tol < FLOAT32_TOLERANCE)
-
-def eigenvalue_products(hvp: CurvatureOperator, exact: CurvatureOperator | None, k: int) -> str:
-    "How the top and bottom eigenvalues were found, for the record: the products' dtype, and whether float64 certified a float32 run or replaced it."
-    if exact is None: return str(hvp.dtype).removeprefix("torch.")
-    return "float32, certified in float64" if exact.count <= k + 1 else "float64 (float32 did not certify)"
 
 def hessian_spectrum(model: torch.nn.Module, theta: torch.Tensor, x: torch.Tensor, y: torch.Tensor,
                      config: HessianConfig = HessianConfig(), loss: str = "cross_entropy") -> HessianSpectrum:
@@ -454,14 +459,14 @@ def hessian_spectrum(model: torch.nn.Module, theta: torch.Tensor, x: torch.Tenso
     hvp = hessian_at(config.float64)
     exact = hessian_at(True) if eigenvalues_in_float64(config) and hvp.dtype != torch.float64 else None
     lanczos_seed, hutchinson_seed, density_seed = spectrum_seeds(config.seed)
-    values, residuals, low, low_residual, vectors = top_eigenvalues(hvp, config, lanczos_seed, exact)
+    values, residuals, low, low_residual, vectors, found = top_eigenvalues(hvp, config, lanczos_seed, exact)
     trace = hutchinson_trace(hvp, config.n_probes, hutchinson_seed, deflate=vectors)
     density = spectral_density(hvp, config.density_runs, config.density_steps, config.density_points, config.density_sigma, density_seed)
     return HessianSpectrum(list(values), list(residuals), float(low), float(low_residual), trace,
                            {"grid": density["grid"], "values": density["values"], "sigma": density["sigma"]},
                            hvp.count + (exact.count if exact else 0),
                            {**config.to_dict(), "loss": loss, "data": f"training split, {len(x)} points", "n_params": hvp.n,
-                            "eigenvalue_products": eigenvalue_products(hvp, exact, config.top_k),
+                            "eigenvalue_products": found,
                             "seeds": {"lanczos": lanczos_seed, "hutchinson": hutchinson_seed, "density": density_seed}})
 
 # %% ../../nbs/07_hessian.ipynb #a1a0ce04

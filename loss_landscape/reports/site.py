@@ -86,12 +86,17 @@ def without_widget_warning(output):
     if output.get("output_type") == "stream" and output.get("name") == "stderr": output["text"] = _WIDGET_WARNING.sub("", output["text"])
     return output
 
-_IMAGE_WITHOUT_ALT = re.compile(r"<img(?![^>]*\salt=)([^>]*?)(\s*/?>)")
+_IMAGE = re.compile(r"""(<img)\b((?:[^>"']|"[^"]*"|'[^']*')*?)(\s*/?>)""", re.I)  # a `>` inside a quoted value does not end the tag
+_ALT = re.compile(r"(?:^|\s)alt(?:\s*=|\s|$)", re.I)
+_NOT_MARKUP = re.compile(r"(<script\b.*?</script\s*>|<!--.*?-->)", re.I | re.S)
 NO_ALT = "No description has been provided for this image"  # nbconvert's words
 
 def with_alt_texts(html: str) -> str:
-    "An alternative text on every image without one, as nbconvert's HTML exporter adds after its template."
-    return _IMAGE_WITHOUT_ALT.sub(rf'<img\1 alt="{NO_ALT}"\2', html)
+    "An alternative text on every image without one, as nbconvert's HTML exporter adds after its template (not inside scripts or comments)."
+    def one(m):
+        names = re.sub(r"\"[^\"]*\"|'[^']*'", '""', m[2])  # the attributes without their values: only a name can say `alt`
+        return m[0] if _ALT.search(names) else f'{m[1]}{m[2]} alt="{NO_ALT}"{m[3]}'
+    return "".join(part if i % 2 else _IMAGE.sub(one, part) for i, part in enumerate(_NOT_MARKUP.split(html)))
 
 @functools.cache
 def html_exporter():
@@ -105,7 +110,7 @@ def html_exporter():
         def from_notebook_node(self, nb, resources=None, **kw):
             language = nb.metadata.get("language_info", {})
             resources = self._init_resources(resources)
-            self.register_filter("highlight_code", Highlight2HTML(pygments_lexer=language.get("pygments_lexer", language.get("name")), parent=self))
+            self.register_filter("highlight_code", self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=language.get("pygments_lexer", language.get("name")), parent=self)))
             self.register_filter("filter_data_type", WidgetsDataTypeFilter(notebook_metadata=self._nb_metadata, parent=self, resources=resources))
             body, resources = TemplateExporter.from_notebook_node(self, nb, resources, **kw)
             return with_alt_texts(body), resources
