@@ -395,7 +395,7 @@ def rayleigh_ritz(operator: CurvatureOperator, # the symmetric operator, in the 
 def refined_lanczos(operator: CurvatureOperator, # the fast (float32) products
                     exact: CurvatureOperator, # the same operator with the products that certify (float64)
                     max_steps: int, k: int = 1, tol: float = 0.0, seed: int = 0, bottom: bool = True) -> LanczosResult:
-    "`lanczos` on `operator`'s products, then one Rayleigh-Ritz step in `exact`'s on the top-k (and bottom) Ritz vectors, whose explicit residuals certify `tol`; where they do not, `lanczos` again on `exact`."
+    "`lanczos` on `operator`'s products, then one Rayleigh-Ritz step in `exact`'s on the top-k (and bottom) Ritz vectors, whose explicit residuals certify `tol`; where they do not (and the first run converged), `lanczos` again on `exact`."
     rough = lanczos(operator, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)
     top = min(k, len(rough.eigenvalues))  # fewer where the Krylov space ran out
     low = bottom and len(rough.eigenvalues) > top  # the bottom value, unless it is among the top ones
@@ -404,15 +404,16 @@ def refined_lanczos(operator: CurvatureOperator, # the fast (float32) products
     spectrum, errors = rough.eigenvalues.copy(), np.full(len(rough.eigenvalues), np.inf)  # the refined values among the others, for their gaps
     spectrum[watched], errors[watched] = values, residuals
     products = rough.steps + len(watched)
-    if all(ritz_error_bound(spectrum, errors, i) <= tol * max(abs(spectrum[i]), 1e-12) for i in watched):
-        return LanczosResult(spectrum, np.where(np.isinf(errors), rough.residuals, errors), products, vectors[:top], rough.weights, True,
+    certified = all(ritz_error_bound(spectrum, errors, i) <= tol * max(abs(spectrum[i]), 1e-12) for i in watched)
+    if certified or not rough.converged:  # a float64 run would have the step budget the float32 one used up
+        return LanczosResult(spectrum, np.where(np.isinf(errors), rough.residuals, errors), products, vectors[:top], rough.weights, certified,
                              vectors[-1] if bottom else None, refined=True)
     again = lanczos(exact, max_steps, k, tol, seed, bottom=bottom, n_vectors=k)
     return replace(again, steps=products + again.steps)
 
 def products_record(result: LanczosResult, dtype: torch.dtype) -> str:
     "How Lanczos found the top and bottom eigenvalues, for the record: in which products, and whether they met the tolerance."
-    how = "float32, certified in float64" if result.refined else str(dtype).removeprefix("torch.")
+    how = ("float32, certified in float64" if result.converged else "float32, refined in float64") if result.refined else str(dtype).removeprefix("torch.")
     return how if result.converged else f"{how}, not converged in {result.steps} products"
 
 
