@@ -1,10 +1,11 @@
 """End to end: `loss-landscape all --preset quick`, and probing SPEC's full moons matrix with 1 and 2 workers; with
 `--full-matrix`, SPEC's whole study instead: its 360 runs on the four datasets, trained, probed at the `full` probe
-sizes, reported and published as a site, on 2 workers (over an hour on 2 cores).
+sizes, reported and published as a site, on 2 workers (over an hour on 2 cores), in a temporary root, or in `--root DIR`
+(a new folder, kept for reading or publishing).
 
-Run: .venv/bin/python bench/bench_pipeline.py [--full-matrix]
+Run: .venv/bin/python bench/bench_pipeline.py [--full-matrix [--root DIR]]
 """
-import sys, tempfile
+import contextlib, sys, tempfile
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import load, record, timed_cli
@@ -29,10 +30,11 @@ def quick():
            "Targets: the quick demo end to end under 3 minutes on 2 cores; the full moons matrix probed under 15 minutes.\n\n" + "\n".join(rows))
 
 
-def full_matrix():
-    "SPEC's study, stage by stage, each a fresh command on 2 workers, as a user would run it."
+def full_matrix(keep: Path | None = None):
+    "SPEC's study, stage by stage, each a fresh command on 2 workers, as a user would run it; in `keep` (a new folder) if given."
+    if keep is not None and keep.exists(): sys.exit(f"--root {keep}: the folder exists; the pipeline would resume in it, so time a new one")
     before = load()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() if keep is None else contextlib.nullcontext(keep) as tmp:
         root = Path(tmp)
         roots = ["--experiments-root", root / "experiments", "--figures-root", root / "figures"]
         stages = [("train (360 runs)", ["train", "--preset", "full", "--datasets", SPEC_DATASETS, "--workers", 2, "--output-root", root / "experiments"]),
@@ -53,4 +55,8 @@ def full_matrix():
 
 
 if __name__ == "__main__":
-    full_matrix() if sys.argv[1:] == ["--full-matrix"] else quick()
+    args = sys.argv[1:]
+    if args[:1] == ["--full-matrix"] and args[1:2] in ([], ["--root"]) and len(args) in (1, 3):
+        full_matrix(Path(args[2]) if len(args) == 3 else None)
+    elif args: sys.exit(f"arguments {' '.join(args)} are not allowed; expected none, --full-matrix, or --full-matrix --root DIR")
+    else: quick()
