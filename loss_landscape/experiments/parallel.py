@@ -4,7 +4,7 @@
 
 # %% ../../nbs/11a_parallel.ipynb #99486296
 from __future__ import annotations
-import contextlib, ctypes, logging, multiprocessing, os, signal, sys, threading, time, warnings
+import contextlib, ctypes, functools, logging, multiprocessing, os, signal, sys, threading, time, warnings
 from pathlib import Path
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -15,7 +15,8 @@ from ..utils.arguments import CommandError, error_line
 
 # %% auto #0
 __all__ = ['PATH_KEYS', 'PR_SET_PDEATHSIG', 'TEMPLATES', 'BUSY', 'TaskFailure', 'all_done', 'call_task', 'absolute_paths',
-           'die_with_parent', 'run_tasks', 'dask_setup', 'failed_notebook', 'execute_template', 'run_shared']
+           'die_with_parent', 'run_tasks', 'dask_setup', 'failed_notebook', 'execute_template', 'KeptKernel',
+           'one_kernel', 'run_shared']
 
 # %% ../../nbs/11a_parallel.ipynb #31df315c
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def execute_template(name: str, # file name in `TEMPLATES`
         with warnings.catch_warnings(), _quiet_kernel_client():
             warnings.filterwarnings("ignore", message=".*does not end in.*")  # the temporary name ends in .tmp
             papermill.execute_notebook(str(template), str(tmp), parameters={k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in parameters.items()},
-                                       kernel_name="python3", progress_bar=False, log_output=False, start_timeout=600,
+                                       engine_name=_kept_kernel_engine() if _KEPT else None, kernel_name="python3", progress_bar=False, log_output=False, start_timeout=600,
                                        extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
     except papermill.PapermillExecutionError as e:
         os.replace(tmp, failed_notebook(output))
@@ -245,6 +246,65 @@ def execute_template(name: str, # file name in `TEMPLATES`
     os.replace(tmp, output)
     failed_notebook(output).unlink(missing_ok=True)  # an earlier failure, now superseded
     return output
+
+# %% ../../nbs/11a_parallel.ipynb #69f48387
+class KeptKernel:
+    "The kernel of a `one_kernel` block: started by its first notebook, reset before each next one, shut down at its end."
+    def __init__(self):
+        self.km, self.kc, self.started = None, None, 0  # `started`: kernels started in the block
+
+    def manager(self):
+        "The kernel's manager; a new one where no kernel runs."
+        if self.km is None:
+            from jupyter_client.manager import AsyncKernelManager
+            self.km = AsyncKernelManager(kernel_name="python3")
+        return self.km
+
+    def execute(self, client):
+        "Execute papermill's notebook `client`, made on `manager()`, on this kernel; return its notebook."
+        if self.kc is None: self.started += 1  # nbclient starts the kernel and its client
+        else:
+            client.kc = self.kc
+            client.wait_for_reply(self.kc.execute("get_ipython().reset(new_session=True)", silent=True))
+        try: nb = client.execute()
+        except BaseException:  # the kernel died, did not answer, or was interrupted: not reused
+            self.close()
+            raise
+        self.kc = client.kc
+        return nb
+
+    def close(self):
+        "Shut the kernel down, if one runs."
+        from jupyter_core.utils import run_sync
+        if self.kc is not None: self.kc.stop_channels()
+        if self.km is not None and self.km.has_kernel: run_sync(self.km.shutdown_kernel)()
+        self.km, self.kc = None, None
+
+_KEPT: KeptKernel | None = None  # the innermost `one_kernel` block's kernel
+
+@contextlib.contextmanager
+def one_kernel():
+    "Inside this block `execute_template` runs every notebook in one kernel, reset between notebooks; yields its `KeptKernel`."
+    global _KEPT
+    outer, _KEPT = _KEPT, KeptKernel()
+    try: yield _KEPT
+    finally:
+        _KEPT.close()
+        _KEPT = outer
+
+@functools.cache
+def _kept_kernel_engine() -> str:
+    "Register papermill's nbclient engine on the kernel of the `one_kernel` block (papermill is imported only now); its name."
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+    class KeptKernelEngine(NBClientEngine):
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, start_timeout=60, input_path=None, **kwargs):
+            client = PapermillNotebookClient(nb_man, km=_KEPT.manager(), kernel_name=kernel_name, startup_timeout=start_timeout,
+                                             log=logging.getLogger("papermill"), log_output=log_output, **kwargs)
+            return _KEPT.execute(client)
+    papermill_engines.register("kept-kernel", KeptKernelEngine)
+    return "kept-kernel"
 
 # %% ../../nbs/11a_parallel.ipynb #1904652a
 BUSY = "busy"  # the status of a task whose folder another process holds
