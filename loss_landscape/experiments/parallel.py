@@ -267,17 +267,17 @@ class KeptKernel:
             client.kc = self.kc
             client.wait_for_reply(self.kc.execute("get_ipython().reset(new_session=True)", silent=True))
         try: nb = client.execute()
-        except BaseException:  # the kernel died, did not answer, or was interrupted: not reused
-            self.close()
+        except BaseException:  # the kernel died, did not answer, or was interrupted: not reused, not waited for
+            self.close(now=True)
             raise
         self.kc = client.kc
         return nb
 
-    def close(self):
-        "Shut the kernel down, if one runs."
+    def close(self, now: bool = False):
+        "Shut the kernel down, if one runs (`now`: kill it rather than ask it to exit)."
         from jupyter_core.utils import run_sync
         if self.kc is not None: self.kc.stop_channels()
-        if self.km is not None and self.km.has_kernel: run_sync(self.km.shutdown_kernel)()
+        if self.km is not None and self.km.has_kernel: run_sync(self.km.shutdown_kernel)(now=now)
         self.km, self.kc = None, None
 
 _KEPT: KeptKernel | None = None  # the innermost `one_kernel` block's kernel
