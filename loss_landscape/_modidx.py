@@ -822,8 +822,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                               'loss_landscape/reports/site.py'),
                                              'loss_landscape.reports.site.rewrite_links': ( 'site.html#rewrite_links',
                                                                                             'loss_landscape/reports/site.py'),
-                                             'loss_landscape.reports.site.run_studies': ( 'site.html#run_studies',
-                                                                                          'loss_landscape/reports/site.py'),
                                              'loss_landscape.reports.site.run_study': ( 'site.html#run_study',
                                                                                         'loss_landscape/reports/site.py'),
                                              'loss_landscape.reports.site.run_study_notebooks': ( 'site.html#run_study_notebooks',

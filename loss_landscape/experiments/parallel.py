@@ -4,7 +4,7 @@
 
 # %% ../../nbs/11a_parallel.ipynb #99486296
 from __future__ import annotations
-import contextlib, ctypes, functools, logging, multiprocessing, os, signal, sys, threading, time, warnings
+import atexit, contextlib, ctypes, functools, logging, multiprocessing, os, signal, sys, threading, time, warnings
 from pathlib import Path
 from concurrent.futures import CancelledError, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -73,9 +73,12 @@ def die_with_parent(parent: int):
     threading.Thread(target=watch, daemon=True, name="parent-watchdog").start()
 
 def _worker_start(parent: int):
-    "A local worker dies with its parent and leaves Ctrl-C to it: the parent stops the pool and says so in one line."
+    "A local worker dies with its parent and leaves Ctrl-C to it (the parent stops the pool and says so in one line); its notebooks share a kernel."
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     die_with_parent(parent)
+    global _KEPT
+    _KEPT = KeptKernel()  # started by the worker's first notebook, if any; shut down as it exits (killed, the kernel follows within a second)
+    atexit.register(_KEPT.close)
 
 def _progress(tasks, desc, progress):
     "A progress bar that a `with` closes, so an error's line never lands in the middle of the bar."
@@ -86,7 +89,7 @@ def _in_process(fn, tasks, threads, desc, progress):
     before = torch.get_num_threads()
     try:
         results = []
-        with _progress(tasks, desc, progress) as bar:
+        with _progress(tasks, desc, progress) as bar, one_kernel():
             for t in tasks:
                 results.append(call_task(fn, t, threads))
                 bar.update()

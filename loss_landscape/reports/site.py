@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import quote, unquote
 import yaml
 from .. import runs
-from ..experiments.parallel import absolute_paths, all_done, call_task, execute_template, one_kernel, run_tasks
+from ..experiments.parallel import all_done, execute_template, run_tasks
 from ..landscape.visualizations.interactive import PLOTLY_JS
 from .markdown import AXIS_STUDIES, STUDY_FILES
 from .pages import COMPARISONS, write_pages
@@ -20,7 +20,7 @@ __all__ = ['STUDIES', 'SITE_CONFIG', 'CONFIG_PAGES', 'NO_ALT', 'STYLE', 'PLACEHO
            'study_sections', 'site_config', 'math_to_mathml', 'hide_temporary_folders', 'without_widget_warning',
            'with_alt_texts', 'html_exporter', 'render_notebook', 'strip_directives', 'render_markdown', 'page_title',
            'asset_name', 'rewrite_links', 'scroll_tables', 'page_shell', 'ship_plotly', 'build_fallback_site',
-           'portable_study', 'run_study', 'run_studies', 'run_study_notebooks', 'build_site', 'site_command']
+           'portable_study', 'run_study', 'run_study_notebooks', 'build_site', 'site_command']
 
 # %% ../../nbs/15_site.ipynb #1f9dda2e
 STUDIES = ["summary", *(name.split("_")[0] for name in AXIS_STUDIES), "connectivity"]
@@ -291,20 +291,13 @@ def run_study(notebook_path, study: str, experiments_root, figures_root, reports
     roots = {k: str(Path(v).resolve()) for k, v in dict(experiments_root=experiments_root, figures_root=figures_root, reports_root=reports_root).items()}
     return portable_study(execute_template("study.ipynb", notebook_path, dict(study=study, **roots)), study)
 
-def run_studies(tasks: list[dict]) -> list:
-    "`run_study` for each task in one kernel: its notebook's path, or a `TaskFailure` (a task of `run_study_notebooks`)."
-    with one_kernel(): return [call_task(run_study, task, threads=None) for task in tasks]
-
 def run_study_notebooks(experiments_root, figures_root, reports_root,
-                        workers: int = 1, # kernels at a time, each executing its share of the studies
+                        workers: int = 1, # processes at a time, each executing its studies in one kernel
                        ) -> list[Path]:
     "Execute the study template once per study into `reports_root/studies/`."
-    tasks = [absolute_paths(dict(notebook_path=Path(reports_root) / "studies" / f"{s}.ipynb", study=s, experiments_root=experiments_root,
-                                 figures_root=figures_root, reports_root=reports_root)) for s in STUDIES]
-    shares = [dict(tasks=tasks[i::workers]) for i in range(min(workers, len(tasks)))]
-    done = {t["study"]: result for share, results in zip(shares, all_done(run_tasks(run_studies, shares, workers, threads=None, progress=False)))
-            for t, result in zip(share["tasks"], results)}
-    return all_done([done[s] for s in STUDIES])
+    tasks = [dict(notebook_path=Path(reports_root) / "studies" / f"{s}.ipynb", study=s, experiments_root=experiments_root,
+                  figures_root=figures_root, reports_root=reports_root) for s in STUDIES]
+    return all_done(run_tasks(run_study, tasks, workers, threads=None, progress=False))
 
 def build_site(experiments_root="reports/experiments", figures_root="reports/figures", reports_root="reports", out_dir="reports/site",
                config=None, studies: bool = True, workers: int = 1) -> Path:
