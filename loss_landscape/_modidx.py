@@ -52,8 +52,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                                'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel.KeptKernel.execute': ( 'parallel.html#keptkernel.execute',
                                                                                                                  'loss_landscape/experiments/parallel.py'),
-                                                     'loss_landscape.experiments.parallel.KeptKernel.manager': ( 'parallel.html#keptkernel.manager',
-                                                                                                                 'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel.TaskFailure': ( 'parallel.html#taskfailure',
                                                                                                           'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel.TaskFailure.__str__': ( 'parallel.html#taskfailure.__str__',

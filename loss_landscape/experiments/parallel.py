@@ -256,21 +256,22 @@ class KeptKernel:
     def __init__(self):
         self.km, self.kc, self.started = None, None, 0  # `started`: kernels started in the block
 
-    def manager(self):
-        "The kernel's manager; a new one where no kernel runs."
+    def execute(self, make_client, # km -> papermill's notebook client on that kernel manager
+                kernel_name: str):
+        "Execute the notebook of `make_client(km)` on this kernel, started (or started again, if it died) as `kernel_name`; return it."
+        from jupyter_core.utils import run_sync
+        if self.kc is not None and not run_sync(self.km.is_alive)(): self.close(now=True)
         if self.km is None:
             from jupyter_client.manager import AsyncKernelManager
-            self.km = AsyncKernelManager(kernel_name="python3")
-        return self.km
-
-    def execute(self, client):
-        "Execute papermill's notebook `client`, made on `manager()`, on this kernel; return its notebook."
-        if self.kc is None: self.started += 1  # nbclient starts the kernel and its client
-        else:
-            client.kc = self.kc
-            client.wait_for_reply(self.kc.execute("get_ipython().reset(new_session=True)", silent=True))
-        try: nb = client.execute()
+            self.km, self.started = AsyncKernelManager(kernel_name=kernel_name), self.started + 1  # nbclient starts it and its client
+        client = make_client(self.km)
+        try:
+            if self.kc is not None:
+                client.kc = self.kc
+                client.wait_for_reply(self.kc.execute("get_ipython().reset(new_session=True)", silent=True))
+            nb = client.execute()
         except BaseException:  # the kernel died, did not answer, or was interrupted: not reused, not waited for
+            self.kc = self.kc or client.kc
             self.close(now=True)
             raise
         self.kc = client.kc
@@ -302,10 +303,12 @@ def _kept_kernel_engine() -> str:
     from papermill.engines import NBClientEngine, papermill_engines
     class KeptKernelEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, start_timeout=60, input_path=None, **kwargs):
-            client = PapermillNotebookClient(nb_man, km=_KEPT.manager(), kernel_name=kernel_name, startup_timeout=start_timeout,
-                                             log=logging.getLogger("papermill"), log_output=log_output, **kwargs)
-            return _KEPT.execute(client)
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, start_timeout=60, execution_timeout=None, **kwargs):
+            for name in ("input_path", "startup_timeout"): kwargs.pop(name, None)  # as papermill's own engine: unused, or named differently below
+            timeout = execution_timeout or kwargs.pop("timeout", None)
+            make = lambda km: PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, startup_timeout=start_timeout, timeout=timeout,
+                                                      log=logging.getLogger("papermill"), log_output=log_output, **kwargs)
+            return _KEPT.execute(make, kernel_name)
     papermill_engines.register("kept-kernel", KeptKernelEngine)
     return "kept-kernel"
 
