@@ -304,8 +304,8 @@ def _kept_kernel_engine() -> str:
     class KeptKernelEngine(NBClientEngine):
         @classmethod
         def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, start_timeout=60, execution_timeout=None, **kwargs):
-            for name in ("input_path", "startup_timeout"): kwargs.pop(name, None)  # as papermill's own engine: unused, or named differently below
-            timeout = execution_timeout or kwargs.pop("timeout", None)
+            timeout = execution_timeout or kwargs.get("timeout")  # either name, as papermill's own engine takes it
+            for name in ("input_path", "startup_timeout", "timeout"): kwargs.pop(name, None)  # unused, or passed by name below
             make = lambda km: PapermillNotebookClient(nb_man, km=km, kernel_name=kernel_name, startup_timeout=start_timeout, timeout=timeout,
                                                       log=logging.getLogger("papermill"), log_output=log_output, **kwargs)
             return _KEPT.execute(make, kernel_name)
