@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import NamedTuple
 import numpy as np
 import torch
-from sklearn.datasets import make_blobs, make_circles, make_moons
 from ..utils.configs import DatasetConfig
 
 # %% auto #0
-__all__ = ['Dataset', 'make_xor', 'corrupt_labels', 'make_dataset']
+__all__ = ['Dataset', 'make_moons', 'make_circles', 'make_clusters', 'make_xor', 'corrupt_labels', 'make_dataset']
 
 # %% ../../nbs/01_data.ipynb #9080bc06
 class Dataset(NamedTuple):
@@ -30,6 +29,39 @@ class Dataset(NamedTuple):
         return {"train": (self.x_train, self.y_train), "test": (self.x_test, self.y_test)}
 
 # %% ../../nbs/01_data.ipynb #eddc8285
+def _labelled(classes: list, rng: np.random.RandomState) -> tuple[np.ndarray, np.ndarray]:
+    "The points of `classes` (class i labelled i) in one random order."
+    x, y = np.concatenate(classes), np.concatenate([np.full(len(c), i) for i, c in enumerate(classes)])
+    order = np.arange(len(y))
+    rng.shuffle(order)
+    return x[order], y[order]
+
+def _two_curves(curve, n_samples: int, noise: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    "`curve(m, inner)` traced by n//2 outer and n - n//2 inner points, labelled 0 and 1, plus Gaussian noise."
+    rng = np.random.RandomState(random_state)
+    x, y = _labelled([curve(n_samples // 2, False), curve(n_samples - n_samples // 2, True)], rng)
+    return x + rng.normal(scale=noise, size=x.shape), y
+
+def make_moons(n_samples: int, noise: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    "Two interleaving half circles, the lower one shifted right by 1 and down by 0.5."
+    def half_circle(m, inner):
+        t = np.linspace(0, np.pi, m)
+        return np.stack([1 - np.cos(t), 1 - np.sin(t) - 0.5] if inner else [np.cos(t), np.sin(t)], 1)
+    return _two_curves(half_circle, n_samples, noise, random_state)
+
+def make_circles(n_samples: int, noise: float, random_state: int, factor: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+    "Two concentric circles, the inner one of radius `factor`."
+    def circle(m, inner):
+        t = np.linspace(0, 2 * np.pi, m, endpoint=False)
+        return np.stack([np.cos(t) * factor, np.sin(t) * factor] if inner else [np.cos(t), np.sin(t)], 1)
+    return _two_curves(circle, n_samples, noise, random_state)
+
+def make_clusters(n_samples: int, centers: np.ndarray, std: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    "Isotropic Gaussian clusters of standard deviation `std`, one per row of `centers`, as equal in size as `n_samples` allows."
+    rng, k = np.random.RandomState(random_state), len(centers)
+    sizes = [n_samples // k + (i < n_samples % k) for i in range(k)]
+    return _labelled([rng.normal(loc=c, scale=std, size=(m, 2)) for c, m in zip(centers, sizes)], rng)
+
 def make_xor(n_samples: int, noise: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
     "XOR: uniform points in the square, label = both coordinates of one sign; Gaussian noise on the inputs."
     rng = np.random.default_rng(random_state)
@@ -38,12 +70,12 @@ def make_xor(n_samples: int, noise: float, random_state: int) -> tuple[np.ndarra
     return x + noise * rng.standard_normal(x.shape), y
 
 def _draw(config: DatasetConfig, n: int, seed: int):
-    if config.name == "moons": return make_moons(n, noise=config.noise, random_state=seed)
-    if config.name == "circles": return make_circles(n, noise=config.noise, factor=0.5, random_state=seed)
+    if config.name == "moons": return make_moons(n, config.noise, seed)
+    if config.name == "circles": return make_circles(n, config.noise, seed)
     if config.name == "xor": return make_xor(n, config.noise, seed)
     centers = 3.0 * np.stack([np.cos(2 * np.pi * np.arange(config.n_clusters) / config.n_clusters),
                               np.sin(2 * np.pi * np.arange(config.n_clusters) / config.n_clusters)], 1)
-    return make_blobs(n, centers=centers, cluster_std=1.0 + config.noise, random_state=seed)
+    return make_clusters(n, centers, 1.0 + config.noise, seed)
 
 # %% ../../nbs/01_data.ipynb #77d48da5
 def corrupt_labels(y: np.ndarray, # integer labels

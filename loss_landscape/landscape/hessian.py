@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 import torch.nn.functional as F
-from scipy import stats
+from scipy.special import stdtrit  # Student's t quantile; scipy.stats would cost a second to import
 from scipy.linalg.lapack import dstev
 from torch.func import functional_call, jvp, vjp
 from .params import ParameterLayout, flat_parameters, loss_function
@@ -364,7 +364,7 @@ def hutchinson_trace(operator: CurvatureOperator, # the symmetric operator
         probes += (exact + (V * operator.matmat(V)).sum(1)).tolist()
     mean, m = float(np.mean(probes)), len(probes)
     stderr = float(np.std(probes, ddof=1) / math.sqrt(m)) if m > 1 else float("nan")
-    half = float(stats.t.ppf(0.975, m - 1)) * stderr if m > 1 else float("nan")
+    half = float(stdtrit(m - 1, 0.975)) * stderr if m > 1 else float("nan")
     return {"mean": mean, "stderr": stderr, "ci95": [mean - half, mean + half], "probes": probes, "deflated": 0 if deflate is None else len(deflate)}
 
 # %% ../../nbs/07_hessian.ipynb #f966b4f3
