@@ -1,9 +1,8 @@
 """What a process pays before it trains or probes. Every command of the pipeline, and every worker and kernel it starts,
-is a fresh interpreter: its imports are paid again each time. Each step is timed in fresh interpreters, side by side
-with the way it was done before: seeding through torch's public setter (which imports torch's compiler to set a flag
-of its own), the moons drawn by scikit-learn (which imports SciPy's statistics), the Student t quantile from
-`scipy.stats`. Then one smoke run trained, and probed, by the command line; with `--before REV`, side by side with the
-package as it was at git revision REV (a worktree of it put first on PYTHONPATH).
+is a fresh interpreter: its imports are paid again each time. Two steps are timed in fresh interpreters, side by side
+with the way they were done before: the moons drawn by scikit-learn (which imports SciPy's statistics), and the Student
+t quantile from `scipy.stats`. Then one smoke run trained, and probed, by the command line; with `--before REV`, side
+by side with the package as it was at git revision REV (a worktree of it put first on PYTHONPATH).
 
 Run: .venv/bin/python bench/bench_startup.py [--before REV] (needs the dev extra: scikit-learn)
 """
@@ -13,9 +12,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 from common import ROOT, load, record
 
 STEPS = {  # what: (before, now), each a fresh interpreter's whole program
-    "seed every generator, deterministic kernels on": (
-        "import torch; torch.manual_seed(0); torch.use_deterministic_algorithms(True, warn_only=True)",
-        "from loss_landscape.utils.seed import set_global_seed; set_global_seed(0)"),
     "draw 1,000 moons (PyTorch loaded either way)": (
         "import torch; from sklearn.datasets import make_moons; make_moons(1000, noise=0.1, random_state=0)",
         "from loss_landscape.data.datasets import make_moons; make_moons(1000, 0.1, 0)"),
@@ -26,9 +22,14 @@ STEPS = {  # what: (before, now), each a fresh interpreter's whole program
 ONE_RUN = ["--preset", "smoke", "--seeds", "0", "--optimizers", "sgd"]
 
 
+def importing(package: Path | None) -> dict:
+    "The environment of a process that imports `loss_landscape` from the folder `package` (None: this checkout, as installed)."
+    return os.environ | ({"PYTHONPATH": os.pathsep.join(filter(None, [str(package), os.environ.get("PYTHONPATH")]))} if package else {})
+
+
 def fresh(program: str, *args, package: Path | None = None) -> float:
     "Wall seconds of `python -c program ARGS` in a fresh interpreter (importing the package found in `package`, if given)."
-    env = os.environ | ({"PYTHONPATH": str(package)} if package else {})
+    env = importing(package)
     start = time.perf_counter()  # run outside the checkout: `python -c` puts its folder first on sys.path
     subprocess.run([sys.executable, "-c", program, *map(str, args)], cwd=tempfile.gettempdir(), env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return time.perf_counter() - start
@@ -70,7 +71,7 @@ def command_rows(before: str | None, repeat: int = 3) -> str:
         subprocess.run(["git", "worktree", "add", "--detach", "-q", str(tree), before], cwd=ROOT, check=True)
         try:
             found = subprocess.run([sys.executable, "-c", "import loss_landscape; print(loss_landscape.__file__)"], cwd=tmp,
-                                   env=os.environ | {"PYTHONPATH": str(tree)}, capture_output=True, text=True, check=True).stdout
+                                   env=importing(tree), capture_output=True, text=True, check=True).stdout
             assert found.startswith(str(tree)), f"the package at {before} is not the one imported: {found}"
             best = commands({"before": tree, "now": None}, repeat)
         finally: subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT, check=True)
@@ -84,15 +85,13 @@ def main(repeat: int = 5):
     parser.add_argument("--before", default=None, help="a git revision to time the commands against")
     args = parser.parse_args()
     before = load()
-    base = best_of({"python": "pass", "torch": "import torch"}, repeat)
-    rows = []
-    for what, (old, new) in STEPS.items():
-        seconds = best_of({"before": old, "now": new}, repeat)
-        rows.append(f"| {what} | {seconds['before']:.2f} | {seconds['now']:.2f} | {seconds['before'] - seconds['now']:.2f} |")
+    programs = {"python": "pass", "torch": "import torch"} | {(what, way): program for what, pair in STEPS.items() for way, program in zip(("before", "now"), pair)}
+    best = best_of(programs, repeat)  # all in one rotation, so that a change of load touches each alike
+    rows = [f"| {what} | {best[what, 'before']:.2f} | {best[what, 'now']:.2f} | {best[what, 'before'] - best[what, 'now']:.2f} |" for what in STEPS]
     runs = command_rows(args.before)
     record("Start-up of a process (bench_startup.py)",
            f"Fresh interpreters, best of {repeat} interleaved rounds after a warm-up round. An empty interpreter starts in "
-           f"{base['python']:.2f} s; `import torch` takes {base['torch']:.2f} s. Load average (1/5/15 min) before: {before}, after: {load()}.\n\n"
+           f"{best['python']:.2f} s; `import torch` takes {best['torch']:.2f} s. Load average (1/5/15 min) before: {before}, after: {load()}.\n\n"
            "| step, whole program | before, s | now, s | saved, s |\n|---|---|---|---|\n" + "\n".join(rows) + "\n\n" + runs)
 
 

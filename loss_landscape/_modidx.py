@@ -1081,7 +1081,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                               'loss_landscape/utils/plotting.py'),
                                                'loss_landscape.utils.plotting.surface_plot': ( 'plotting.html#surface_plot',
                                                                                                'loss_landscape/utils/plotting.py')},
-            'loss_landscape.utils.seed': { 'loss_landscape.utils.seed._deterministic_kernels': ( 'seed.html#_deterministic_kernels',
-                                                                                                 'loss_landscape/utils/seed.py'),
-                                           'loss_landscape.utils.seed.set_global_seed': ( 'seed.html#set_global_seed',
+            'loss_landscape.utils.seed': { 'loss_landscape.utils.seed.set_global_seed': ( 'seed.html#set_global_seed',
                                                                                           'loss_landscape/utils/seed.py')}}}

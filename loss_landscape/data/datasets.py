@@ -43,7 +43,7 @@ def _two_curves(curve, n_samples: int, noise: float, random_state: int) -> tuple
     return x + rng.normal(scale=noise, size=x.shape), y
 
 def make_moons(n_samples: int, noise: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
-    "Two interleaving half circles, the lower one shifted right by 1 and down by 0.5."
+    "Two interleaving half circles: the upper one, and the lower one upside down, shifted right by 1 and down by 0.5."
     def half_circle(m, inner):
         t = np.linspace(0, np.pi, m)
         return np.stack([1 - np.cos(t), 1 - np.sin(t) - 0.5] if inner else [np.cos(t), np.sin(t)], 1)

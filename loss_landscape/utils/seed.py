@@ -6,17 +6,11 @@
 __all__ = ['set_global_seed']
 
 # %% ../../nbs/00b_seed.ipynb #25740c29
-import os, random, sys
+import os, random
 import numpy as np
 import torch
 
 # %% ../../nbs/00b_seed.ipynb #5af15586
-def _deterministic_kernels():
-    "`torch.use_deterministic_algorithms(True, warn_only=True)`, without importing torch's compiler to set its flag."
-    if "torch._inductor.config" in sys.modules: return torch.use_deterministic_algorithms(True, warn_only=True)
-    os.environ.setdefault("TORCHINDUCTOR_DETERMINISTIC", "1")  # read by the compiler's config when it is imported
-    torch._C._set_deterministic_algorithms(True, warn_only=True)
-
 def set_global_seed(seed: int, # seed for every generator
                     deterministic: bool = True, # also ask PyTorch for deterministic kernels
                    ):
@@ -29,4 +23,4 @@ def set_global_seed(seed: int, # seed for every generator
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.backends.cudnn.deterministic = True
         torch.backends.cudnn.benchmark = False
-        _deterministic_kernels()
+        torch.use_deterministic_algorithms(True, warn_only=True)
