@@ -53,7 +53,7 @@ def make_circles(n_samples: int, noise: float, random_state: int, factor: float 
     "Two concentric circles, the inner one of radius `factor`."
     def circle(m, inner):
         t = np.linspace(0, 2 * np.pi, m, endpoint=False)
-        return np.stack([np.cos(t) * factor, np.sin(t) * factor] if inner else [np.cos(t), np.sin(t)], 1)
+        return np.stack([np.cos(t), np.sin(t)], 1) * (factor if inner else 1.0)
     return _two_curves(circle, n_samples, noise, random_state)
 
 def make_clusters(n_samples: int, centers: np.ndarray, std: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
