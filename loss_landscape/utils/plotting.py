@@ -4,18 +4,20 @@
 
 # %% ../../nbs/00d_plotting.ipynb #bc0cc298
 from __future__ import annotations
-import io, re
+import io, math, re
 from pathlib import Path
 import matplotlib
 import numpy as np
 if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline", "inline"): matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import colors, ticker
+from matplotlib.transforms import Bbox
 from .io import atomic_write
 
 # %% auto #0
-__all__ = ['FIGURE_FORMATS', 'SUPERSCRIPTS', 'new_figure', 'save_figure', 'line_plot', 'plain_text', 'PlainLogFormatter',
-           'plain_log_labels', 'log_levels', 'contour_plot', 'surface_plot']
+__all__ = ['FIGURE_FORMATS', 'OVERHANG', 'PAD', 'SUPERSCRIPTS', 'new_figure', 'save_figure', 'line_plot', 'tight_bytes',
+           'raw_shape', 'cropped_png', 'plain_text', 'PlainLogFormatter', 'plain_log_labels', 'log_levels',
+           'contour_plot', 'surface_plot']
 
 # %% ../../nbs/00d_plotting.ipynb #f70dc6c0
 def new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6, projection: str | None = None):
@@ -27,14 +29,13 @@ def new_figure(ncols: int = 1, width: float = 5.0, height: float = 3.6, projecti
 FIGURE_FORMATS = ("png", "svg")  # PNG for the reports; SVG where a figure must scale
 
 def save_figure(fig, path, dpi: int = 110) -> Path:
-    "Atomically write `fig` as PNG or SVG (from the file's suffix) and close it."
+    "Atomically write `fig` as PNG or SVG (from the file's suffix), cropped to what it draws, and close it."
     kind = Path(path).suffix.lstrip(".").lower()
     if kind not in FIGURE_FORMATS: plt.close(fig); raise ValueError(f"{path}: figure format {kind!r} is not allowed; expected one of: {', '.join(FIGURE_FORMATS)}")
-    buffer = io.BytesIO()
     plain_log_labels(fig)
-    fig.savefig(buffer, format=kind, dpi=dpi, bbox_inches="tight")
+    content = cropped_png(fig, dpi) if kind == "png" else tight_bytes(fig, kind, dpi)
     plt.close(fig)
-    return atomic_write(path, lambda f: f.write(buffer.getvalue()))
+    return atomic_write(path, lambda f: f.write(content))
 
 def line_plot(ax, x, curves: dict, xlabel: str = "", ylabel: str = "", logy: bool = False, **kw):
     "One line per entry of `curves` (label -> values)."
@@ -43,6 +44,41 @@ def line_plot(ax, x, curves: dict, xlabel: str = "", ylabel: str = "", logy: boo
     if logy: ax.set_yscale("log")
     if len(curves) > 1: ax.legend(frameon=False)
     ax.grid(alpha=0.3)
+
+# %% ../../nbs/00d_plotting.ipynb #6e3b414c
+OVERHANG = 1.5  # inches of canvas drawn around a PNG figure, for labels that stick out of it
+PAD = 0.1  # inches kept around what is drawn (matplotlib's pad for bbox_inches="tight")
+
+def tight_bytes(fig, kind: str, dpi: int) -> bytes:
+    "`fig` as `kind`, cropped by matplotlib's tight bounding box (two layouts)."
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=kind, dpi=dpi, bbox_inches="tight", pad_inches=PAD)
+    return buffer.getvalue()
+
+def raw_shape(n: int, width: float, height: float) -> tuple[int, int] | None:
+    "(rows, columns) of `n` raw pixels drawn on a `width` x `height` canvas, which matplotlib rounds its own way; None if not certain."
+    shapes = {(r, c) for r in (math.floor(height), math.ceil(height)) for c in (math.floor(width), math.ceil(width)) if r * c == n}
+    return shapes.pop() if len(shapes) == 1 else None
+
+def cropped_png(fig, dpi: int) -> bytes:
+    "`fig` as PNG, drawn once and cropped to the pixels that differ from the background plus `PAD`."
+    width, height = fig.get_size_inches()
+    canvas = Bbox.from_extents(-OVERHANG, -OVERHANG, width + OVERHANG, height + OVERHANG)
+    raw = io.BytesIO()
+    fig.savefig(raw, format="rgba", dpi=dpi, bbox_inches=canvas)
+    pixels = np.frombuffer(raw.getbuffer(), np.uint32)
+    shape = raw_shape(pixels.size, canvas.width * dpi, canvas.height * dpi)
+    if shape is None: return tight_bytes(fig, "png", dpi)
+    rows, columns = shape
+    pixels = pixels.reshape(shape)
+    drawn = pixels != pixels[0, 0]
+    ys, xs = np.flatnonzero(drawn.any(1)), np.flatnonzero(drawn.any(0))
+    if ys.size == 0 or ys[0] == 0 or xs[0] == 0 or ys[-1] == rows - 1 or xs[-1] == columns - 1: return tight_bytes(fig, "png", dpi)
+    pad = round(PAD * dpi)
+    crop = np.ascontiguousarray(pixels[max(ys[0] - pad, 0):ys[-1] + pad + 1, max(xs[0] - pad, 0):xs[-1] + pad + 1])
+    buffer = io.BytesIO()
+    matplotlib.image.imsave(buffer, crop.view(np.uint8).reshape(*crop.shape, 4), format="png", dpi=dpi)
+    return buffer.getvalue()
 
 # %% ../../nbs/00d_plotting.ipynb #daf979ac
 SUPERSCRIPTS = str.maketrans("-\N{MINUS SIGN}0123456789", "⁻⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
