@@ -38,7 +38,7 @@ browser:
 
 # pytest runs everything once: every chapter's checks (tests/test_chapters.py, one test per chapter, through nbdev's
 # notebook tester) and the command-line tests, shared by two processes.
-PYTEST := $(BIN)/pytest -q -n 2 --dist worksteal
+PYTEST := $(BIN)/pytest -q -n 2
 
 test: check-clean browser
 	$(PYTEST)

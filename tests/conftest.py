@@ -21,12 +21,9 @@ def tree_digest(root) -> dict:
 
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection
 def pytest_collection_modifyitems(items):
-    """A test that reads the smoke pipeline waits for it to be built (about 45 s): it is slow, as is anything marked so by hand.
-    Those tests go last: `--dist worksteal` gives the first half of the list to one process and the second to the other, so one
-    builds the pipeline while the other runs what does not need it, instead of both waiting for it."""
-    reads = lambda item: "smoke_pipeline" in getattr(item, "fixturenames", ())  # the fixtures' closure: smoke_experiments too
-    for item in filter(reads, items): item.add_marker(pytest.mark.slow)
-    items.sort(key=reads)  # stable: collection order within each part
+    "A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand."
+    for item in items:
+        if "smoke_pipeline" in getattr(item, "fixturenames", ()): item.add_marker(pytest.mark.slow)  # the fixtures' closure: smoke_experiments too
 
 
 def built_once(tmp_path_factory, name: str, build) -> Path:
