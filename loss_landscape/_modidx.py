@@ -1069,6 +1069,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                'loss_landscape/utils/plotting.py'),
                                                'loss_landscape.utils.plotting.cropped_png': ( 'plotting.html#cropped_png',
                                                                                               'loss_landscape/utils/plotting.py'),
+                                               'loss_landscape.utils.plotting.drawn_box': ( 'plotting.html#drawn_box',
+                                                                                            'loss_landscape/utils/plotting.py'),
                                                'loss_landscape.utils.plotting.line_plot': ( 'plotting.html#line_plot',
                                                                                             'loss_landscape/utils/plotting.py'),
                                                'loss_landscape.utils.plotting.log_levels': ( 'plotting.html#log_levels',

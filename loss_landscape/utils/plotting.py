@@ -11,12 +11,13 @@ import numpy as np
 if matplotlib.get_backend().lower() not in ("agg", "module://matplotlib_inline.backend_inline", "inline"): matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib import colors, ticker
+from matplotlib.image import imsave
 from matplotlib.transforms import Bbox
 from .io import atomic_write
 
 # %% auto #0
 __all__ = ['FIGURE_FORMATS', 'OVERHANG', 'PAD', 'SUPERSCRIPTS', 'new_figure', 'save_figure', 'line_plot', 'tight_bytes',
-           'raw_shape', 'cropped_png', 'plain_text', 'PlainLogFormatter', 'plain_log_labels', 'log_levels',
+           'raw_shape', 'drawn_box', 'cropped_png', 'plain_text', 'PlainLogFormatter', 'plain_log_labels', 'log_levels',
            'contour_plot', 'surface_plot']
 
 # %% ../../nbs/00d_plotting.ipynb #f70dc6c0
@@ -47,7 +48,7 @@ def line_plot(ax, x, curves: dict, xlabel: str = "", ylabel: str = "", logy: boo
 
 # %% ../../nbs/00d_plotting.ipynb #6e3b414c
 OVERHANG = 1.5  # inches of canvas drawn around a PNG figure, for labels that stick out of it
-PAD = 0.1  # inches kept around what is drawn (matplotlib's pad for bbox_inches="tight")
+PAD = 0.1  # inches kept around what is drawn (matplotlib's default pad for bbox_inches="tight")
 
 def tight_bytes(fig, kind: str, dpi: int) -> bytes:
     "`fig` as `kind`, cropped by matplotlib's tight bounding box (two layouts)."
@@ -56,28 +57,35 @@ def tight_bytes(fig, kind: str, dpi: int) -> bytes:
     return buffer.getvalue()
 
 def raw_shape(n: int, width: float, height: float) -> tuple[int, int] | None:
-    "(rows, columns) of `n` raw pixels drawn on a `width` x `height` canvas, which matplotlib rounds its own way; None if not certain."
-    shapes = {(r, c) for r in (math.floor(height), math.ceil(height)) for c in (math.floor(width), math.ceil(width)) if r * c == n}
+    "(rows, columns) of `n` raw pixels from a canvas of `width` x `height` pixels, which matplotlib rounds to whole pixels its own way; None unless one shape alone fits."
+    near = lambda size: range(math.floor(size - 1e-6), math.ceil(size + 1e-6) + 1)
+    shapes = {(r, c) for r in near(height) for c in near(width) if r * c == n}
     return shapes.pop() if len(shapes) == 1 else None
 
+def drawn_box(pixels: np.ndarray, # (rows, columns), one number per RGBA pixel
+              margin: int, # pixels that must stay clear of the edge
+             ) -> tuple[slice, slice] | None:
+    "Rows and columns of `pixels` that differ from the corner (the background); None if nothing is drawn or a drawing comes within `margin` of the edge."
+    drawn = pixels != pixels[0, 0]
+    ys, xs = np.flatnonzero(drawn.any(1)), np.flatnonzero(drawn.any(0))
+    if ys.size == 0 or min(ys[0], xs[0], len(pixels) - 1 - ys[-1], pixels.shape[1] - 1 - xs[-1]) < margin: return None
+    return slice(ys[0], ys[-1] + 1), slice(xs[0], xs[-1] + 1)
+
 def cropped_png(fig, dpi: int) -> bytes:
-    "`fig` as PNG, drawn once and cropped to the pixels that differ from the background plus `PAD`."
+    "`fig` as PNG, drawn once and cropped to what differs from the background plus `PAD`; `tight_bytes` where that could be wrong."
     width, height = fig.get_size_inches()
     canvas = Bbox.from_extents(-OVERHANG, -OVERHANG, width + OVERHANG, height + OVERHANG)
     raw = io.BytesIO()
     fig.savefig(raw, format="rgba", dpi=dpi, bbox_inches=canvas)
-    pixels = np.frombuffer(raw.getbuffer(), np.uint32)
-    shape = raw_shape(pixels.size, canvas.width * dpi, canvas.height * dpi)
-    if shape is None: return tight_bytes(fig, "png", dpi)
-    rows, columns = shape
-    pixels = pixels.reshape(shape)
-    drawn = pixels != pixels[0, 0]
-    ys, xs = np.flatnonzero(drawn.any(1)), np.flatnonzero(drawn.any(0))
-    if ys.size == 0 or ys[0] == 0 or xs[0] == 0 or ys[-1] == rows - 1 or xs[-1] == columns - 1: return tight_bytes(fig, "png", dpi)
-    pad = round(PAD * dpi)
-    crop = np.ascontiguousarray(pixels[max(ys[0] - pad, 0):ys[-1] + pad + 1, max(xs[0] - pad, 0):xs[-1] + pad + 1])
+    pixels = np.frombuffer(raw.getbuffer(), np.uint32)  # RGBA: four bytes, one number
+    shape, pad = raw_shape(pixels.size, canvas.width * dpi, canvas.height * dpi), round(PAD * dpi)
+    framed = fig.patch.get_linewidth() > 0 and fig.patch.get_edgecolor()[3] > 0
+    box = None if shape is None or framed else drawn_box(pixels.reshape(shape), pad)
+    if box is None: return tight_bytes(fig, "png", dpi)
+    rows, columns = (slice(s.start - pad, s.stop + pad) for s in box)
+    crop = np.ascontiguousarray(pixels.reshape(shape)[rows, columns])
     buffer = io.BytesIO()
-    matplotlib.image.imsave(buffer, crop.view(np.uint8).reshape(*crop.shape, 4), format="png", dpi=dpi)
+    imsave(buffer, crop.view(np.uint8).reshape(*crop.shape, 4), format="png", dpi=dpi)
     return buffer.getvalue()
 
 # %% ../../nbs/00d_plotting.ipynb #daf979ac
