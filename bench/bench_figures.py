@@ -90,8 +90,8 @@ def main(repeat: int = 3):
     lines += [f"| **all** | {total[0]} | **{total[1]:.2f}** | **{total[2]:.2f}** | **{total[1] / total[2]:.2f}x** | | |"]
     record("Saving figures (bench_figures.py)",
            f"The PNG figures of one smoke run, its group and its configuration page, each built afresh for each contender; only the saving "
-           f"is timed (best of {repeat}, the contenders in turn; 1 process). `cropped the usual way`: figures where a drawing reached the "
-           f"larger canvas's edge, saved with the tight box instead (per round). The size difference is between the two PNGs of a "
+           f"is timed (best of {repeat}, the contenders in turn; 1 process). `cropped the usual way`: figures that `cropped_png` saved with the "
+           f"tight box instead (a drawing near the canvas's edge, a frame, an uncertain shape), per round. The size difference is between the two PNGs of a "
            f"figure, in either dimension. Load average (1/5/15 min) before: {before}, after: {load()}.\n\n" + "\n".join(lines))
 
 
