@@ -235,7 +235,8 @@ def execute_template(name: str, # file name in `TEMPLATES`
             warnings.filterwarnings("ignore", message=".*does not end in.*")  # the temporary name ends in .tmp
             papermill.execute_notebook(str(template), str(tmp), parameters={k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in parameters.items()},
                                        engine_name=_kept_kernel_engine() if _KEPT else None, kernel_name="python3", progress_bar=False, log_output=False, start_timeout=600,
-                                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+                                       extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+                                       coalesce_streams=True)  # one output per stream and cell, however the kernel's messages were split
     except papermill.PapermillExecutionError as e:
         os.replace(tmp, failed_notebook(output))
         raise CommandError(f"{name} failed at In [{e.exec_count}]: {e.ename}: {error_line(Exception(e.evalue))} "
