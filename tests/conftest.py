@@ -1,16 +1,52 @@
 "Shared fixtures: the real command line, and one smoke-preset pipeline built once per test run and reused by every test and worker."
-import hashlib, os, shutil, subprocess, sys
+import functools, hashlib, json, os, shutil, subprocess, sys, tempfile
 from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+COMMAND = [sys.executable, "-c", "from loss_landscape.cli import main; main()"]
+COMMAND_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}  # the same bytes in every run, no screen
 
 
-def cli(*args, cwd=None, timeout=600, env=None):
-    "Run `python -m loss_landscape.cli ARGS` (with the variables in `env` added); return the CompletedProcess."
-    env = os.environ | {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"} | (env or {})
-    return subprocess.run([sys.executable, "-c", "from loss_landscape.cli import main; main()", *map(str, args)],
-                          cwd=cwd or ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+def cli(*args, cwd=None, timeout=600, env=None, preexec_fn=None):
+    """Run `python -c "from loss_landscape.cli import main; main()" ARGS` (with the variables in `env` added, after
+    `preexec_fn`); return the CompletedProcess. The process is forked from a warm interpreter (`warm_commands.py`) unless
+    the call needs a fresh one: a pre-exec hook, or other values than the warm interpreter's for variables that a module
+    may read as it loads (any but `SET_IN_THE_CHILD`)."""
+    args, wanted = [*map(str, args)], os.environ | COMMAND_ENV | (env or {})
+    if preexec_fn is None and warm_commands().serves(wanted):
+        return warm_commands().run(args, cwd or ROOT, wanted, timeout)
+    return subprocess.run([*COMMAND, *args], cwd=cwd or ROOT, env=wanted, capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
+
+
+SET_IN_THE_CHILD = {"PYTHONPATH", "PYTEST_CURRENT_TEST"}  # the forked child puts the first on sys.path; pytest changes the second at every test
+
+
+def loaded_with(env: dict) -> dict: return {k: v for k, v in env.items() if k not in SET_IN_THE_CHILD}
+
+
+class WarmCommands:
+    "This test process's warm interpreter (`warm_commands.py`): it forks a process for each command; it ends with the test process."
+    def __init__(self):
+        self.env = os.environ | COMMAND_ENV
+        self.server = subprocess.Popen([sys.executable, "-c", (ROOT / "tests/warm_commands.py").read_text()], cwd=ROOT, env=self.env,
+                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def serves(self, env: dict) -> bool: return loaded_with(env) == loaded_with(self.env)
+
+    def run(self, args: list[str], cwd, env: dict, timeout: float) -> subprocess.CompletedProcess:
+        with tempfile.TemporaryDirectory() as tmp:
+            out, err = Path(tmp) / "stdout", Path(tmp) / "stderr"
+            request = {"args": args, "cwd": str(cwd), "env": env, "stdout": str(out), "stderr": str(err), "timeout": timeout}
+            print(json.dumps(request), file=self.server.stdin, flush=True)
+            code = self.server.stdout.readline().strip()
+            if not code: raise RuntimeError(f"the warm interpreter ended (exit code {self.server.wait()}); see the test process's stderr")
+            if code == "timeout": raise subprocess.TimeoutExpired([*COMMAND, *args], timeout, out.read_text(), err.read_text())
+            return subprocess.CompletedProcess([*COMMAND, *args], int(code), out.read_text(), err.read_text())
+
+
+@functools.cache
+def warm_commands() -> WarmCommands: return WarmCommands()
 
 
 def tree_digest(root) -> dict:

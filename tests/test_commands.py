@@ -1,5 +1,5 @@
 "Each command does one thing, answers --help without loading torch, and no module but the runs module and the registry names a result file."
-import ast, re, subprocess, sys
+import ast, os, re, subprocess, sys
 from pathlib import Path
 import pytest
 from conftest import ROOT
@@ -53,3 +53,13 @@ def test_only_the_runs_module_and_the_registry_name_result_files():
             if isinstance(node, ast.Constant) and isinstance(node.value, str) and RESULT_FILE.fullmatch(node.value) and node.value not in (".json",):
                 spelled.append(f"{path.relative_to(ROOT)}:{node.lineno}: {node.value}")
     assert not spelled, spelled
+
+
+def test_a_command_forked_from_the_warm_interpreter_is_a_fresh_one(tmp_path):
+    "Inside a test, `cli` forks its command from the warm interpreter; its exit code and output are a fresh interpreter's."
+    from conftest import COMMAND, COMMAND_ENV, cli, warm_commands
+    assert warm_commands().serves(os.environ | COMMAND_ENV)  # pytest's own variables do not send it to a fresh interpreter
+    args = ["train", "--preset", "smoke", "--seeds", "0", "--epochs", "0", "--output-root", tmp_path / "x"]
+    fresh = subprocess.run([*COMMAND, *map(str, args)], cwd=ROOT, env=os.environ | COMMAND_ENV, capture_output=True, text=True)
+    warm = cli(*args)
+    assert (warm.returncode, warm.stdout, warm.stderr) == (fresh.returncode, fresh.stdout, fresh.stderr) and warm.returncode == 2, warm.stderr

@@ -6,7 +6,7 @@ import contextlib, json, os, re, resource, shutil, signal, socket, subprocess, s
 from pathlib import Path
 from urllib.parse import unquote
 import psutil, pytest
-from conftest import ROOT, tree_digest
+from conftest import ROOT, cli, tree_digest
 from loss_landscape.utils.io import HOST, LOCK_NAME, RunLock, read_json
 
 SMOKE = ["--preset", "smoke"]
@@ -15,13 +15,6 @@ RUN = Path("dataset=moons/arch=shallow-small/act=relu/opt=sgd/seed=0")
 PROGRESS = re.compile(r"\d+%\|")  # tqdm's bars share stderr with the messages
 INTERRUPTED = "loss-landscape: interrupted; run the same command again to resume"
 GROUP = RUN.parent
-
-
-def command(*args, cwd=None, env=None, preexec_fn=None, timeout=600):
-    "Run `loss-landscape ARGS` in a fresh interpreter, with extra environment variables and a pre-exec hook."
-    env = os.environ | {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"} | (env or {})
-    return subprocess.run([sys.executable, "-c", "from loss_landscape.cli import main; main()", *map(str, args)], cwd=cwd or ROOT,
-                          env=env, capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
 
 
 def start(*args, cwd=None, env=None):
@@ -88,7 +81,7 @@ def test_a_mistyped_or_empty_root_is_refused_and_the_studies_are_kept(smoke_pipe
         for args in [("report", "--figures-root", figures, "--reports-root", reports),
                      ("site", "--figures-root", figures, "--reports-root", reports, "--out", reports / "site"),
                      ("probe", *SMOKE, "--figures-root", tmp_path / "figures")]:
-            line = one_line(command(*args, "--experiments-root", root), 2)
+            line = one_line(cli(*args, "--experiments-root", root), 2)
             assert line.startswith(f"loss-landscape: error: --experiments-root {root} {says}"), line
     assert tree_digest(reports) == before and not (tmp_path / "figures").exists() and not list(empty.iterdir())
 
@@ -97,7 +90,7 @@ def test_a_study_of_fewer_runs_says_so(smoke_pipeline, tmp_path):
     "A root that holds one group of the four runs: the studies are written, and a line says they now describe fewer runs."
     reports = tmp_path / "reports"
     copy_studies(smoke_pipeline, reports)
-    out = command("report", "--experiments-root", smoke_pipeline / "experiments" / GROUP, "--figures-root", smoke_pipeline / "figures" / GROUP,
+    out = cli("report", "--experiments-root", smoke_pipeline / "experiments" / GROUP, "--figures-root", smoke_pipeline / "figures" / GROUP,
                   "--reports-root", reports)
     assert out.returncode == 0 and messages(out.stderr) == [
         f"note: {reports / 'summary.md'} described 4 runs; it now describes the 2 runs under {smoke_pipeline / 'experiments' / GROUP}"], out.stderr
@@ -108,10 +101,10 @@ def test_a_study_of_fewer_runs_says_so(smoke_pipeline, tmp_path):
 def test_other_settings_are_refused_and_nothing_changes(smoke_pipeline):
     before = tree_digest(smoke_pipeline)
     experiments, figures = smoke_pipeline / "experiments", smoke_pipeline / "figures"
-    trained = one_line(command("train", *SMOKE, "--epochs", 60, "--learning-rate", 0.3, "--output-root", experiments), 2)
+    trained = one_line(cli("train", *SMOKE, "--epochs", 60, "--learning-rate", 0.3, "--output-root", experiments), 2)
     assert "4 runs were trained with other settings (pass --redo" in trained and "training.epochs 6 -> 60" in trained, trained
     assert "training.learning_rate 0.05 -> 0.3" in trained
-    probed = one_line(command("probe", *SMOKE, "--slice-resolution-2d", 15, "--experiments-root", experiments, "--figures-root", figures), 2)
+    probed = one_line(cli("probe", *SMOKE, "--slice-resolution-2d", 15, "--experiments-root", experiments, "--figures-root", figures), 2)
     assert "4 runs or groups were probed with other settings (pass --redo" in probed and "slice.resolution_2d 7 -> 15" in probed, probed
     assert tree_digest(smoke_pipeline) == before
 
@@ -141,7 +134,7 @@ def one_run_copy(smoke_pipeline, root, run=RUN) -> Path:
 
 
 def probe(experiments, figures, *extra):
-    return command("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, *extra)
+    return cli("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, *extra)
 
 
 def test_a_missing_final_checkpoint_fails_its_run_by_name(smoke_pipeline, tmp_path):
@@ -155,7 +148,7 @@ def test_a_missing_final_checkpoint_fails_its_run_by_name(smoke_pipeline, tmp_pa
     assert lines == [f"failed: {run}: FileNotFoundError: run {run} is missing checkpoint checkpoints/final_epoch6.pt (epoch 6 of 6)",
                      f"failed: {run.parent}: FileNotFoundError: run {run} is missing checkpoint checkpoints/final_epoch6.pt (epoch 6 of 6)"], lines
     assert not (figures / RUN / "hessian").exists()
-    report = command("report", "--experiments-root", experiments, "--figures-root", figures, "--reports-root", tmp_path)
+    report = cli("report", "--experiments-root", experiments, "--figures-root", figures, "--reports-root", tmp_path)
     assert report.returncode == 1 and f"missing probe results for `{RUN}`" in report.stderr
     assert "All runs completed and were probed" not in (tmp_path / "summary.md").read_text()
 
@@ -170,7 +163,7 @@ def test_failed_group_probes_count(smoke_pipeline, tmp_path):
     assert out.returncode == 1 and "probed 0 runs and groups, already done 2, diverged (not probed) 0, failed 1" in out.stdout, out.stdout
     assert failure_lines(out.stderr) == [f"failed: {experiments / GROUP}: ValueError: unreadable checkpoint {truncated}: RuntimeError: "
                                          "PytorchStreamReader failed reading zip archive: failed finding central directory"]
-    report = command("report", "--experiments-root", experiments, "--figures-root", figures, "--reports-root", tmp_path)
+    report = cli("report", "--experiments-root", experiments, "--figures-root", figures, "--reports-root", tmp_path)
     assert report.returncode == 1 and f"missing probe results for the group `{GROUP}`" in report.stderr
     assert "No connectivity results yet" in (tmp_path / "connectivity_study.md").read_text()
     truncated.write_bytes(original)
@@ -193,7 +186,7 @@ def test_sweep_removes_only_dead_writers_temp_files(tmp_path):
     for path, content in [*keep.items(), (stale, b"a killed writer")]:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
-    out = command("train", *ONE_RUN, "--output-root", root)
+    out = cli("train", *ONE_RUN, "--output-root", root)
     assert out.returncode == 0, out.stderr[-2000:]
     assert not stale.exists() and {p: p.read_bytes() for p in keep} == keep
     assert (root / RUN / "summary.json").is_file()
@@ -225,7 +218,7 @@ def test_two_trains_on_one_root_train_each_run_once(tmp_path):
     args = ("train", *SMOKE, "--epochs", 60, "--output-root", root)
     first = start(*args)
     wait_for(lambda: list(root.rglob("init_epoch0.pt")) or first.poll() is not None, 300, "the first command to start training")
-    second = command(*args)
+    second = cli(*args)
     first_out, first_err = first.communicate(timeout=600)
     assert first.returncode == 0 and second.returncode == 0, first_err[-2000:] + second.stderr[-2000:]
     counts = [re.search(r"^4 runs in .*: (\d) trained, (\d) already done, 0 diverged, 0 failed$", out, re.M) for out in (first_out, second.stdout)]
@@ -271,7 +264,7 @@ DASK_TIMEOUT = {"DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}  # Dask's own
 def test_dask_scheduler_without_workers_ends_within_its_timeout(tmp_path):
     with dask_scheduler() as (_, address):
         started = time.monotonic()
-        out = command("train", *ONE_RUN, "--output-root", tmp_path / "experiments", "--dask-scheduler", address, "--dask-timeout", 3, timeout=120)
+        out = cli("train", *ONE_RUN, "--output-root", tmp_path / "experiments", "--dask-scheduler", address, "--dask-timeout", 3, timeout=120)
         elapsed = time.monotonic() - started
     assert one_line(out, 2) == f"loss-landscape: error: the Dask scheduler at {address} has no workers (waited 3 s)"
     assert elapsed < 60, elapsed  # the 3 s wait and the start of an interpreter, not Dask's default of minutes
@@ -281,9 +274,9 @@ def test_dask_scheduler_without_workers_ends_within_its_timeout(tmp_path):
 @pytest.mark.slow
 def test_dask_unreachable_and_empty_addresses(tmp_path):
     address = f"tcp://127.0.0.1:{free_port()}"
-    unreachable = command("train", *ONE_RUN, "--output-root", tmp_path, "--dask-scheduler", address, env=DASK_TIMEOUT, timeout=120)
+    unreachable = cli("train", *ONE_RUN, "--output-root", tmp_path, "--dask-scheduler", address, env=DASK_TIMEOUT, timeout=120)
     assert one_line(unreachable, 2) == f"loss-landscape: error: no Dask scheduler answered at {address} within 3 s"
-    empty = command("train", *ONE_RUN, "--output-root", tmp_path, "--dask-scheduler", "")
+    empty = cli("train", *ONE_RUN, "--output-root", tmp_path, "--dask-scheduler", "")
     assert "--dask-scheduler" in one_line(empty, 2) and "tcp://host:8786" in empty.stderr
     assert not list(tmp_path.rglob("summary.json"))
 
@@ -296,7 +289,7 @@ def test_remote_worker_gets_absolute_paths_and_a_lost_scheduler_keeps_finished_r
     client_dir.mkdir(); worker_dir.mkdir()
     with dask_scheduler() as (scheduler, address), dask_process("worker", address, "--nthreads", 1, "--no-dashboard", cwd=worker_dir):
         with Client(address, timeout=60) as client: client.wait_for_workers(1, timeout=120)
-        relative = command("train", *ONE_RUN, "--output-root", "experiments", "--dask-scheduler", address, cwd=client_dir, env=DASK_TIMEOUT)
+        relative = cli("train", *ONE_RUN, "--output-root", "experiments", "--dask-scheduler", address, cwd=client_dir, env=DASK_TIMEOUT)
         assert relative.returncode == 0, relative.stderr[-2000:]
         assert (client_dir / "experiments" / RUN / "summary.json").is_file() and not list(worker_dir.rglob("*.json"))
         sweep = start("train", *SMOKE, "--epochs", 200, "--output-root", "sweep", "--dask-scheduler", address, cwd=client_dir, env=DASK_TIMEOUT)
@@ -313,7 +306,7 @@ def test_remote_worker_gets_absolute_paths_and_a_lost_scheduler_keeps_finished_r
 # --- 7: one error boundary: OSError, ValueError, OverflowError -> one line naming the file or option, exit 2 ------------------------------
 
 def report(smoke_pipeline, reports_root, **kw):
-    return command("report", "--experiments-root", smoke_pipeline / "experiments", "--figures-root", smoke_pipeline / "figures",
+    return cli("report", "--experiments-root", smoke_pipeline / "experiments", "--figures-root", smoke_pipeline / "figures",
                    "--reports-root", reports_root, **kw)
 
 
@@ -343,7 +336,7 @@ BAD_NUMBERS = [("train", "--learning-rate", "inf"), ("train", "--workers", "9999
 
 @pytest.mark.parametrize("cmd,option,value", BAD_NUMBERS)
 def test_infinite_nan_and_huge_numbers_are_refused_while_parsing(tmp_path, cmd, option, value):
-    line = one_line(command(cmd, *SMOKE, option, value, "--output-root" if cmd == "train" else "--figures-root", tmp_path / "out"), 2)
+    line = one_line(cli(cmd, *SMOKE, option, value, "--output-root" if cmd == "train" else "--figures-root", tmp_path / "out"), 2)
     assert option in line and repr(value) in line and ("finite" in line or "below 2**63" in line), line
     assert not (tmp_path / "out").exists()
 
@@ -379,7 +372,7 @@ def test_a_summary_of_the_wrong_shape_fails_its_run_and_keeps_its_group(smoke_pi
     assert failure_lines(out.stderr) == [f"failed: {experiments / RUN}: ValueError: {summary}: expected a JSON object, found list",
                                          f"failed: {experiments / GROUP}: ValueError: its run seed=0 is unreadable; the group is left as it was"]
     assert tree_digest(figures) == before
-    report = command("report", "--experiments-root", experiments, "--figures-root", figures, "--reports-root", tmp_path / "r")
+    report = cli("report", "--experiments-root", experiments, "--figures-root", figures, "--reports-root", tmp_path / "r")
     assert report.returncode == 1 and set(STUDIES) <= {p.name for p in (tmp_path / "r").glob("*.md")}  # every study is still written
     assert [l for l in report.stderr.splitlines() if str(summary) in l] == [f"- failed: `{RUN}`: {summary}: expected a JSON object, found list"]
 
@@ -388,7 +381,7 @@ def test_an_empty_result_file_is_named_by_the_report(smoke_pipeline, tmp_path):
     for name in ("experiments", "figures"): shutil.copytree(smoke_pipeline / name, tmp_path / name)
     sharpness = tmp_path / "figures" / RUN / "sharpness/sharpness.json"
     sharpness.write_text("")
-    out = command("report", "--experiments-root", tmp_path / "experiments", "--figures-root", tmp_path / "figures", "--reports-root", tmp_path / "r")
+    out = cli("report", "--experiments-root", tmp_path / "experiments", "--figures-root", tmp_path / "figures", "--reports-root", tmp_path / "r")
     named = [l for l in out.stderr.splitlines() if str(sharpness) in l]
     assert out.returncode == 1 and len(named) == 1 and named[0].startswith(f"- unreadable probe result of `{RUN}`: "), out.stderr
     assert named[0].endswith(f"empty JSON file {sharpness}"), named
@@ -424,7 +417,7 @@ def test_files_have_the_umask_mode(smoke_pipeline, tmp_path):
     umask = os.umask(0); os.umask(umask)
     modes = {p.stat().st_mode & 0o777 for p in smoke_pipeline.rglob("*") if p.is_file()}  # checkpoints, results, figures, site pages
     assert modes == {0o666 & ~umask}, sorted(map(oct, modes))
-    out = command("train", *ONE_RUN, "--output-root", tmp_path, preexec_fn=lambda: os.umask(0o027))
+    out = cli("train", *ONE_RUN, "--output-root", tmp_path, preexec_fn=lambda: os.umask(0o027))
     assert out.returncode == 0, out.stderr[-2000:]
     assert {p.stat().st_mode & 0o777 for p in tmp_path.rglob("*") if p.is_file()} == {0o640}
 
@@ -434,11 +427,11 @@ def test_files_have_the_umask_mode(smoke_pipeline, tmp_path):
 def test_a_figures_root_with_a_space_keeps_its_image_links(smoke_pipeline, tmp_path):
     figures, reports = tmp_path / "my figures", tmp_path / "my reports"
     shutil.copytree(smoke_pipeline / "figures", figures)
-    out = command("report", "--experiments-root", smoke_pipeline / "experiments", "--figures-root", figures, "--reports-root", reports)
+    out = cli("report", "--experiments-root", smoke_pipeline / "experiments", "--figures-root", figures, "--reports-root", reports)
     assert out.returncode == 0, out.stderr[-2000:]
     links = [link for name in STUDIES for link in re.findall(r"!\[[^\]]*\]\(([^)]*)\)", (reports / name).read_text())]
     assert links and all(" " not in link and (reports / unquote(link)).is_file() for link in links), links[:3]
-    site = command("site", "--experiments-root", smoke_pipeline / "experiments", "--figures-root", figures, "--reports-root", reports,
+    site = cli("site", "--experiments-root", smoke_pipeline / "experiments", "--figures-root", figures, "--reports-root", reports,
                    "--out", reports / "site", "--no-studies", cwd=tmp_path)  # no _quarto.yml there: the studies alone
     assert site.returncode == 0, site.stderr[-2000:]
     images = [(page, src) for page in (reports / "site").glob("*.html") for src in re.findall(r'<img[^>]* src="([^"]+)"', page.read_text())]
@@ -453,7 +446,7 @@ EMPTY = [("train", "--output-root"), ("train", "--dask-scheduler"), ("probe", "-
 
 @pytest.mark.parametrize("cmd,option", EMPTY)
 def test_an_empty_string_is_refused(tmp_path, cmd, option):
-    line = one_line(command(cmd, option, "", cwd=tmp_path), 2)
+    line = one_line(cli(cmd, option, "", cwd=tmp_path), 2)
     assert f"argument {option}: invalid value ''" in line, line
     assert not list(tmp_path.iterdir())
 
@@ -485,10 +478,10 @@ def test_every_backend_writes_the_same_bytes(smoke_pipeline, tmp_path):
     assert len([v for v in reference["figures"].values() if v != "figure"]) > 10 and "figure" in reference["figures"].values()
     for name, backend in [("workers", ["--workers", 2]), ("dask", ["--dask-local", 2])]:
         experiments, figures = tmp_path / name / "experiments", tmp_path / name / "figures"
-        trained = command("train", *SMOKE, "--optimizers", "sgd", "--output-root", experiments, *backend)
+        trained = cli("train", *SMOKE, "--optimizers", "sgd", "--output-root", experiments, *backend)
         assert trained.returncode == 0, trained.stderr[-2000:]
         assert not differing(result_bytes(experiments / GROUP), reference["experiments"]), (name, differing(result_bytes(experiments / GROUP), reference["experiments"]))
-        probed = command("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, *backend)
+        probed = cli("probe", *SMOKE, "--experiments-root", experiments, "--figures-root", figures, *backend)
         assert probed.returncode == 0, probed.stderr[-2000:]
         assert not differing(result_bytes(figures / GROUP), reference["figures"]), (name, differing(result_bytes(figures / GROUP), reference["figures"]))
 
@@ -497,17 +490,17 @@ def test_every_backend_writes_the_same_bytes(smoke_pipeline, tmp_path):
 def test_papermill_writes_the_same_bytes_quietly_and_keeps_a_failed_notebook(smoke_pipeline, tmp_path):
     "One run trained and probed by executed notebooks: the in-process bytes, no kernel noise, each notebook kept; a failing one too."
     experiments, figures = tmp_path / "trained", tmp_path / "probed"
-    trained = command("train", *ONE_RUN, "--engine", "papermill", "--output-root", experiments)
+    trained = cli("train", *ONE_RUN, "--engine", "papermill", "--output-root", experiments)
     assert trained.returncode == 0 and not messages(trained.stderr), trained.stderr[-3000:]  # no kernel WARNING/ERROR lines
     assert (experiments / RUN / "train.ipynb").is_file()
     assert not differing(result_bytes(experiments / RUN), result_bytes(smoke_pipeline / "experiments" / RUN))
-    probed = command("probe", *SMOKE, "--engine", "papermill", "--experiments-root", experiments, "--figures-root", figures)
+    probed = cli("probe", *SMOKE, "--engine", "papermill", "--experiments-root", experiments, "--figures-root", figures)
     assert probed.returncode == 0 and not messages(probed.stderr), probed.stderr[-3000:]
     assert (figures / RUN / "probe.ipynb").is_file()
     assert not differing(result_bytes(figures / RUN), result_bytes(smoke_pipeline / "figures" / RUN))
     final = experiments / RUN / "checkpoints/final_epoch6.pt"
     final.write_bytes(final.read_bytes()[:100])
-    out = command("probe", *SMOKE, "--engine", "papermill", "--experiments-root", experiments, "--figures-root", tmp_path / "figures")
+    out = cli("probe", *SMOKE, "--engine", "papermill", "--experiments-root", experiments, "--figures-root", tmp_path / "figures")
     kept = tmp_path / "figures" / RUN / "probe.failed.ipynb"
     assert out.returncode == 1 and "Traceback" not in out.stderr and "Kernel" not in out.stderr, out.stderr[-3000:]
     assert f"run.ipynb failed at In [" in out.stderr and f"ValueError: unreadable checkpoint {final}" in out.stderr
