@@ -9,8 +9,8 @@ COMMAND_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}  # the same bytes in 
 
 
 def cli(*args, cwd=None, timeout=600, env=None, preexec_fn=None):
-    """Run `python -c "from loss_landscape.cli import main; main()" ARGS` (with the variables in `env` added, after
-    `preexec_fn`); return the CompletedProcess. The process is forked from a warm interpreter (`warm_commands.py`) unless
+    """Run `python -c "from loss_landscape.cli import main; main()" ARGS` with the variables in `env` added (and
+    `preexec_fn` called in the child before it starts); return the CompletedProcess. The process is forked from a warm interpreter (`warm_commands.py`) unless
     the call needs a fresh one: a pre-exec hook, or other values than the warm interpreter's for variables that a module
     may read as it loads (any but `SET_IN_THE_CHILD`)."""
     args, wanted = [*map(str, args)], os.environ | COMMAND_ENV | (env or {})

@@ -56,10 +56,16 @@ def test_only_the_runs_module_and_the_registry_name_result_files():
 
 
 def test_a_command_forked_from_the_warm_interpreter_is_a_fresh_one(tmp_path):
-    "Inside a test, `cli` forks its command from the warm interpreter; its exit code and output are a fresh interpreter's."
-    from conftest import COMMAND, COMMAND_ENV, cli, warm_commands
+    "Inside a test, `cli` forks its command from the warm interpreter; its exit code, output and files are a fresh interpreter's."
+    from conftest import COMMAND, COMMAND_ENV, cli, tree_digest, warm_commands
     assert warm_commands().serves(os.environ | COMMAND_ENV)  # pytest's own variables do not send it to a fresh interpreter
-    args = ["train", "--preset", "smoke", "--seeds", "0", "--epochs", "0", "--output-root", tmp_path / "x"]
-    fresh = subprocess.run([*COMMAND, *map(str, args)], cwd=ROOT, env=os.environ | COMMAND_ENV, capture_output=True, text=True)
-    warm = cli(*args)
+    train = lambda root: ["train", "--preset", "smoke", "--seeds", "0", "--optimizers", "sgd", "--epochs", "2", "--output-root", tmp_path / root]
+    fresh = subprocess.run([*COMMAND, *map(str, train("fresh"))], cwd=ROOT, env=os.environ | COMMAND_ENV, capture_output=True, text=True)
+    warm = cli(*train("warm"))
+    assert warm.returncode == fresh.returncode == 0, warm.stderr[-2000:] + fresh.stderr[-2000:]
+    assert warm.stdout.replace("warm", "ROOT") == fresh.stdout.replace("fresh", "ROOT")  # stderr: progress bars, with their timings
+    assert tree_digest(tmp_path / "warm") == tree_digest(tmp_path / "fresh") and tree_digest(tmp_path / "warm")
+    refused = ["train", "--device", "cuda", "--output-root", tmp_path / "refused"]
+    fresh = subprocess.run([*COMMAND, *map(str, refused)], cwd=ROOT, env=os.environ | COMMAND_ENV, capture_output=True, text=True)
+    warm = cli(*refused)
     assert (warm.returncode, warm.stdout, warm.stderr) == (fresh.returncode, fresh.stdout, fresh.stderr) and warm.returncode == 2, warm.stderr
