@@ -5,7 +5,7 @@ train, probe, report. Both ways must write the same bytes.
 
 Run: .venv/bin/python bench/bench_test_commands.py (needs the dev extra: pytest)
 """
-import os, subprocess, sys, tempfile, time
+import sys, tempfile, time
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import ROOT, load, record
@@ -17,10 +17,6 @@ STEPS = {"a refused option (`train --device cuda`)": lambda root: ["train", "--d
          "`train` (one smoke run)": lambda root: ["train", *ONE_RUN, "--output-root", root / "experiments"],
          "`probe`": lambda root: ["probe", *ONE_RUN[:2], "--experiments-root", root / "experiments", "--figures-root", root / "figures"],
          "`report`": lambda root: ["report", "--experiments-root", root / "experiments", "--figures-root", root / "figures", "--reports-root", root]}
-
-
-def fresh(*args):
-    return subprocess.run([*conftest.COMMAND, *map(str, args)], cwd=ROOT, env=os.environ | conftest.COMMAND_ENV, capture_output=True, text=True)
 
 
 def timed_steps(run, root: Path) -> dict:
@@ -36,7 +32,7 @@ def timed_steps(run, root: Path) -> dict:
 
 def main(repeat: int = 3):
     before = load()
-    contenders = {"fresh": fresh, "warm": conftest.cli}
+    contenders = {"fresh": conftest.fresh_cli, "warm": conftest.cli}
     best = {(name, step): float("inf") for name in contenders for step in STEPS}
     digests = {}
     for round in range(repeat + 1):  # a warm-up round (it starts the warm interpreter), then the contenders in turn

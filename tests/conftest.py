@@ -10,13 +10,19 @@ COMMAND_ENV = {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"}  # the same bytes in 
 
 def cli(*args, cwd=None, timeout=600, env=None, preexec_fn=None):
     """Run `python -c "from loss_landscape.cli import main; main()" ARGS` with the variables in `env` added (and
-    `preexec_fn` called in the child before it starts); return the CompletedProcess. The process is forked from a warm interpreter (`warm_commands.py`) unless
-    the call needs a fresh one: a pre-exec hook, or other values than the warm interpreter's for variables that a module
-    may read as it loads (any but `SET_IN_THE_CHILD`)."""
-    args, wanted = [*map(str, args)], os.environ | COMMAND_ENV | (env or {})
+    `preexec_fn` called in the child before it starts); return the CompletedProcess. The process is forked from a warm
+    interpreter (`warm_commands.py`) unless the call needs a fresh one (`fresh_cli`): a pre-exec hook, or other values
+    than the warm interpreter's for variables that a module may read as it loads (any but `SET_IN_THE_CHILD`)."""
+    wanted = os.environ | COMMAND_ENV | (env or {})
     if preexec_fn is None and warm_commands().serves(wanted):
-        return warm_commands().run(args, cwd or ROOT, wanted, timeout)
-    return subprocess.run([*COMMAND, *args], cwd=cwd or ROOT, env=wanted, capture_output=True, text=True, timeout=timeout, preexec_fn=preexec_fn)
+        return warm_commands().run([*map(str, args)], cwd or ROOT, wanted, timeout)
+    return fresh_cli(*args, cwd=cwd, timeout=timeout, env=env, preexec_fn=preexec_fn)
+
+
+def fresh_cli(*args, cwd=None, timeout=600, env=None, preexec_fn=None):
+    "`cli`'s command in a fresh interpreter, always."
+    return subprocess.run([*COMMAND, *map(str, args)], cwd=cwd or ROOT, env=os.environ | COMMAND_ENV | (env or {}), capture_output=True, text=True,
+                          timeout=timeout, preexec_fn=preexec_fn)
 
 
 SET_IN_THE_CHILD = {"PYTHONPATH", "PYTEST_CURRENT_TEST"}  # the forked child puts the first on sys.path; pytest changes the second at every test

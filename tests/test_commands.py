@@ -2,7 +2,7 @@
 import ast, os, re, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import ROOT
+from conftest import ROOT, fresh_cli
 
 COMMANDS = ["train", "probe", "report", "site", "all"]
 
@@ -37,7 +37,7 @@ def test_spec_modules_keep_their_meaning():
     for module, option in [("run_full_matrix", "--output-root"), ("run_probes_and_reports", "--reports-root")]:
         out = subprocess.run([sys.executable, "-m", f"loss_landscape.experiments.{module}", "--help"], capture_output=True, text=True, cwd=ROOT)
         assert out.returncode == 0 and out.stdout.startswith(f"usage: python -m loss_landscape.experiments.{module}") and option in out.stdout
-    probe_help = subprocess.run([sys.executable, "-c", "from loss_landscape.cli import main; main()", "probe", "--help"], capture_output=True, text=True, cwd=ROOT)
+    probe_help = fresh_cli("probe", "--help")
     assert "--reports-root" not in probe_help.stdout
 
 
@@ -57,15 +57,14 @@ def test_only_the_runs_module_and_the_registry_name_result_files():
 
 def test_a_command_forked_from_the_warm_interpreter_is_a_fresh_one(tmp_path):
     "Inside a test, `cli` forks its command from the warm interpreter; its exit code, output and files are a fresh interpreter's."
-    from conftest import COMMAND, COMMAND_ENV, cli, tree_digest, warm_commands
+    from conftest import COMMAND_ENV, cli, tree_digest, warm_commands
     assert warm_commands().serves(os.environ | COMMAND_ENV)  # pytest's own variables do not send it to a fresh interpreter
     train = lambda root: ["train", "--preset", "smoke", "--seeds", "0", "--optimizers", "sgd", "--epochs", "2", "--output-root", tmp_path / root]
-    fresh = subprocess.run([*COMMAND, *map(str, train("fresh"))], cwd=ROOT, env=os.environ | COMMAND_ENV, capture_output=True, text=True)
+    fresh = fresh_cli(*train("fresh"))
     warm = cli(*train("warm"))
     assert warm.returncode == fresh.returncode == 0, warm.stderr[-2000:] + fresh.stderr[-2000:]
     assert warm.stdout.replace("warm", "ROOT") == fresh.stdout.replace("fresh", "ROOT")  # stderr: progress bars, with their timings
     assert tree_digest(tmp_path / "warm") == tree_digest(tmp_path / "fresh") and tree_digest(tmp_path / "warm")
     refused = ["train", "--device", "cuda", "--output-root", tmp_path / "refused"]
-    fresh = subprocess.run([*COMMAND, *map(str, refused)], cwd=ROOT, env=os.environ | COMMAND_ENV, capture_output=True, text=True)
-    warm = cli(*refused)
+    fresh, warm = fresh_cli(*refused), cli(*refused)
     assert (warm.returncode, warm.stdout, warm.stderr) == (fresh.returncode, fresh.stdout, fresh.stderr) and warm.returncode == 2, warm.stderr

@@ -1,9 +1,9 @@
 "The probe command: a killed run resumes to the same files, bad checkpoints fail alone, other settings are refused (every backend's bytes: test_replay.py)."
-import json, shutil, signal, subprocess, sys, time
+import json, shutil, signal, subprocess, time
 from pathlib import Path
 import numpy as np
 import pytest
-from conftest import ROOT, assert_close, cli, result_numbers
+from conftest import COMMAND, ROOT, assert_close, cli, result_numbers
 
 SMOKE = ["--preset", "smoke"]
 
@@ -42,7 +42,7 @@ def test_killed_probe_resumes_to_the_same_files(smoke_pipeline, tmp_path):
     "SIGKILL the probe command at several points; the rerun's files equal an uninterrupted run's and no temp file remains."
     experiments = smoke_pipeline / "experiments"
     figures = tmp_path / "figures"
-    args = [sys.executable, "-c", "from loss_landscape.cli import main; main()", "probe", *SMOKE, "--experiments-root", str(experiments),
+    args = [*COMMAND, "probe", *SMOKE, "--experiments-root", str(experiments),
             "--figures-root", str(figures)]
     written = lambda: [p for p in figures.rglob("*") if p.is_file() and not p.name.endswith(".tmp")] if figures.exists() else []
     for files in (1, 20, 50):  # kill once this many files exist: inside the first run, then later runs (each call resumes the last)

@@ -6,7 +6,7 @@ import contextlib, json, os, re, resource, shutil, signal, socket, subprocess, s
 from pathlib import Path
 from urllib.parse import unquote
 import psutil, pytest
-from conftest import ROOT, cli, tree_digest
+from conftest import COMMAND, COMMAND_ENV, ROOT, cli, tree_digest
 from loss_landscape.utils.io import HOST, LOCK_NAME, RunLock, read_json
 
 SMOKE = ["--preset", "smoke"]
@@ -19,9 +19,8 @@ GROUP = RUN.parent
 
 def start(*args, cwd=None, env=None):
     "Start `loss-landscape ARGS` in its own session (so a test can send Ctrl-C to it as a terminal does)."
-    env = os.environ | {"PYTHONHASHSEED": "0", "MPLBACKEND": "Agg"} | (env or {})
-    return subprocess.Popen([sys.executable, "-c", "from loss_landscape.cli import main; main()", *map(str, args)], cwd=cwd or ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    return subprocess.Popen([*COMMAND, *map(str, args)], cwd=cwd or ROOT, env=os.environ | COMMAND_ENV | (env or {}),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
 
 def messages(stderr: str) -> list[str]:

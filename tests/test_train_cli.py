@@ -2,7 +2,7 @@
 import json, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import pytest, torch
-from conftest import ROOT, cli, tree_digest
+from conftest import COMMAND, ROOT, cli, tree_digest
 from loss_landscape.experiments.train_model import evaluate_model
 from loss_landscape.factories import make_data
 from loss_landscape.runs import list_checkpoints, load_metrics, load_model, load_run
@@ -81,7 +81,7 @@ def test_divergence_is_recorded_and_the_sweep_goes_on(tmp_path):
 def test_killed_sweep_resumes_without_retraining(tmp_path):
     "SIGKILL a sweep after its first finished run; the rerun trains only the rest and matches an uninterrupted sweep."
     args = ["train", "--preset", "smoke", "--epochs", "30", "--output-root", tmp_path / "killed"]
-    proc = subprocess.Popen([sys.executable, "-c", "from loss_landscape.cli import main; main()", *map(str, args)], cwd=ROOT,
+    proc = subprocess.Popen([*COMMAND, *map(str, args)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 120
     while not list((tmp_path / "killed").rglob("summary.json")) and time.time() < deadline: time.sleep(0.02)
