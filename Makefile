@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # The CPU build of PyTorch; an open range would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
-.PHONY: setup demo test test-fast check-clean browser docs-check lab bench chapters clean-reports
+.PHONY: setup demo test test-fast test-durations check-clean browser docs-check lab bench chapters clean-reports
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,8 +37,9 @@ browser:
 	  else echo "the browser test needs $(CHROMIUM): run 'sudo apt-get install chromium', then make test again"; exit 1; fi; }
 
 # pytest runs everything once: every chapter's checks (tests/test_chapters.py, one test per chapter, through nbdev's
-# notebook tester) and the command-line tests, shared by two processes.
-PYTEST := $(BIN)/pytest -q -n 2
+# notebook tester) and the command-line tests, shared by two processes. Each process is handed one test at a time,
+# the longest first (tests/durations.json), so that both end together.
+PYTEST := $(BIN)/pytest -q -n 2 --maxschedchunk 1
 
 test: check-clean browser
 	$(PYTEST)
@@ -46,6 +47,10 @@ test: check-clean browser
 test-fast: setup browser
 	$(BIN)/nbdev-export
 	$(PYTEST) -m "not slow"
+
+# Every check once, writing each test's seconds to tests/durations.json: the longest go first in later runs.
+test-durations: setup browser
+	$(PYTEST) --record-durations
 
 # The processing step of nbdev-docs (it executes the cells that show_doc needs); nbdev writes its Quarto files into nbs/ on the way.
 docs-check: setup

@@ -86,6 +86,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                                              'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel._run_dask': ( 'parallel.html#_run_dask',
                                                                                                         'loss_landscape/experiments/parallel.py'),
+                                                     'loss_landscape.experiments.parallel._unreported_at_exit': ( 'parallel.html#_unreported_at_exit',
+                                                                                                                  'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel._worker_start': ( 'parallel.html#_worker_start',
                                                                                                             'loss_landscape/experiments/parallel.py'),
                                                      'loss_landscape.experiments.parallel.absolute_paths': ( 'parallel.html#absolute_paths',

@@ -25,7 +25,9 @@ def fresh_cli(*args, cwd=None, timeout=600, env=None, preexec_fn=None):
                           timeout=timeout, preexec_fn=preexec_fn)
 
 
-SET_IN_THE_CHILD = {"PYTHONPATH", "PYTEST_CURRENT_TEST"}  # the forked child puts the first on sys.path; pytest changes the second at every test
+# The forked child puts the first on sys.path; pytest changes the second at every test; the package's seeding sets the
+# third in the test process itself (cuBLAS reads it when it starts, in the child).
+SET_IN_THE_CHILD = {"PYTHONPATH", "PYTEST_CURRENT_TEST", "CUBLAS_WORKSPACE_CONFIG"}
 
 
 def loaded_with(env: dict) -> dict: return {k: v for k, v in env.items() if k not in SET_IN_THE_CHILD}
@@ -61,11 +63,46 @@ def tree_digest(root) -> dict:
     return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
+def pytest_configure(config):
+    """The test processes share the cores: each computes on its share (`-n 2` on 2 cores: one thread each). With more
+    threads than cores, PyTorch's threads wait for each other: a chapter that trains took 114 s instead of 32."""
+    if workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 0)):
+        import torch
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+
+
+DURATIONS = ROOT / "tests/durations.json"  # each test's seconds in a full run (`make test-durations`): the order of the next runs
+
+
+def pytest_addoption(parser):
+    parser.addoption("--record-durations", action="store_true", help=f"write each test's seconds to tests/{DURATIONS.name}")
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection
 def pytest_collection_modifyitems(items):
-    "A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand."
+    """A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand.
+    The longest tests go first (a test not in `DURATIONS` counts as short): xdist hands them out in turn, so the two workers
+    end together instead of one of them finishing the longest alone."""
     for item in items:
         if "smoke_pipeline" in getattr(item, "fixturenames", ()): item.add_marker(pytest.mark.slow)  # the fixtures' closure: smoke_experiments too
+    seconds = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+    items.sort(key=lambda item: -seconds.get(item.nodeid, 0.0))  # stable: the rest keep their order
+
+
+_durations = {}
+
+
+def pytest_runtest_logreport(report):
+    "Each test's time in its body (a shared fixture's build, charged to whichever test asks first, is left out)."
+    if report.when == "call": _durations[report.nodeid] = round(report.duration, 1)
+
+
+def pytest_sessionfinish(session):
+    "With --record-durations, in the process that gathers every worker's reports: write `DURATIONS` (a temporary file, renamed)."
+    if session.config.getoption("--record-durations") and not hasattr(session.config, "workerinput") and _durations:
+        temporary = DURATIONS.with_suffix(".tmp")
+        temporary.write_text(json.dumps(dict(sorted(_durations.items(), key=lambda kv: -kv[1])), indent=0) + "\n")
+        temporary.replace(DURATIONS)
 
 
 def built_once(tmp_path_factory, name: str, build) -> Path:

@@ -1,5 +1,5 @@
 "Every chapter's own checks, one test per chapter, run by nbdev's notebook tester: `pytest -q` covers what `nbdev-test` does."
-import ast, io, json, re, sys
+import ast, atexit, io, json, re, sys
 from pathlib import Path
 import pytest
 from nbdev.config import get_config
@@ -17,8 +17,21 @@ def runs_slow(config) -> bool:
     return not re.search(r"\bnot\s+slow\b", config.getoption("markexpr") or "")
 
 
+@pytest.fixture
+def shell_cleanup_dropped(monkeypatch):
+    """nbdev's tester runs each chapter in an IPython shell of its own, which asks to be cleaned up at the process's exit: a
+    full garbage collection each, 0.2 s in a test process this size, one after another as the worker ends. The shell is
+    gone with its chapter, so its clean-up is dropped then; other exit handlers a chapter registers stay."""
+    from IPython.core.interactiveshell import InteractiveShell
+    registered, register = [], atexit.register
+    monkeypatch.setattr(atexit, "register", lambda fn, *args, **kwargs: (registered.append(fn), register(fn, *args, **kwargs))[1])
+    yield
+    for fn in registered:
+        if isinstance(getattr(fn, "__self__", None), InteractiveShell): atexit.unregister(fn)
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: str(p.relative_to(NBS).with_suffix("")))
-def test_chapter(chapter, request, monkeypatch):
+def test_chapter(chapter, request, monkeypatch, shell_cleanup_dropped):
     "The chapter's cells run without error; cells flagged `#| slow` run unless slow tests are deselected."
     skip_flags = get_config(ROOT).tst_flags.split()
     report = io.StringIO()

@@ -180,6 +180,10 @@ def dask_setup(worker):
     "Dask's preload hook, run in each worker of our `LocalCluster`: Ctrl-C is left to the client, which stops the cluster."
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
+def _unreported_at_exit():
+    "After Ctrl-C: asyncio reports the tasks and futures left unfinished as they are collected, at exit, below our one line; not shown."
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
+
 def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress, timeout):
     import dask
     from distributed import Client, LocalCluster
@@ -196,6 +200,9 @@ def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress, ti
                 except TimeoutError: raise TimeoutError(f"the Dask scheduler at {address} has no workers (waited {timeout:g} s)") from None
                 futures = client.map(call_task, [fn] * len(tasks), tasks, [threads] * len(tasks), pure=False)
                 return _dask_results(client, futures, tasks, address, timeout, desc, progress)
+        except KeyboardInterrupt:  # closing the client and the cluster can leave a future's timeout that nobody reads
+            _unreported_at_exit()
+            raise
         finally:
             if cluster is not None: cluster.close()
 
@@ -215,7 +222,7 @@ def _quiet_kernel_client():
     log.setLevel(logging.CRITICAL)  # not `log.level =`: setLevel also clears the loggers' cached levels
     try: yield
     except KeyboardInterrupt:
-        logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)  # reported when the tasks are collected, at exit
+        _unreported_at_exit()
         raise
     finally: log.setLevel(level)
 
