@@ -25,9 +25,10 @@ def fresh_cli(*args, cwd=None, timeout=600, env=None, preexec_fn=None):
                           timeout=timeout, preexec_fn=preexec_fn)
 
 
-# The forked child puts the first on sys.path; pytest changes the second at every test; the package's seeding sets the
-# third in the test process itself (cuBLAS reads it when it starts, in the child).
-SET_IN_THE_CHILD = {"PYTHONPATH", "PYTEST_CURRENT_TEST", "CUBLAS_WORKSPACE_CONFIG"}
+# Variables the warm interpreter need not have had as it loaded its modules: the forked child puts the first on sys.path;
+# pytest changes the second at every test; the package's seeding and PyTorch's compiler set the last two in the test
+# process as the tests run, and each is read when used (by cuBLAS as it starts, by the compiler as it caches).
+SET_IN_THE_CHILD = {"PYTHONPATH", "PYTEST_CURRENT_TEST", "CUBLAS_WORKSPACE_CONFIG", "TORCHINDUCTOR_CACHE_DIR"}
 
 
 def loaded_with(env: dict) -> dict: return {k: v for k, v in env.items() if k not in SET_IN_THE_CHILD}
@@ -40,7 +41,12 @@ class WarmCommands:
         self.server = subprocess.Popen([sys.executable, "-c", (ROOT / "tests/warm_commands.py").read_text()], cwd=ROOT, env=self.env,
                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def serves(self, env: dict) -> bool: return loaded_with(env) == loaded_with(self.env)
+    def differing(self, env: dict) -> list[str]:
+        "The variables (but `SET_IN_THE_CHILD`) whose values in `env` are not the warm interpreter's."
+        mine, wanted = loaded_with(self.env), loaded_with(env)
+        return sorted(k for k in mine.keys() | wanted.keys() if mine.get(k) != wanted.get(k))
+
+    def serves(self, env: dict) -> bool: return not self.differing(env)
 
     def run(self, args: list[str], cwd, env: dict, timeout: float) -> subprocess.CompletedProcess:
         with tempfile.TemporaryDirectory() as tmp:
