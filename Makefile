@@ -2,16 +2,18 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+# The install is redone when pyproject.toml's text changes, not its time: nbdev-export rewrites the same text at every export.
+STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 # The CPU build of PyTorch; an open range would pull a multi-GB CUDA build.
 TORCH := torch==2.13.0
 
 .PHONY: setup demo test test-fast test-durations check-clean browser docs-check lab bench chapters clean-reports
 
-$(STAMP): pyproject.toml
+$(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check $(TORCH)
 	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev]"
+	rm -f $(VENV)/.installed*
 	touch $@
 
 setup: $(STAMP)
