@@ -87,8 +87,8 @@ def pytest_addoption(parser):
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection
 def pytest_collection_modifyitems(items):
     """A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand.
-    The longest tests go first (a test not in `DURATIONS` counts as short): xdist hands them out in turn, so the two workers
-    end together instead of one of them finishing the longest alone."""
+    The longest tests go first (a test not in `DURATIONS` counts as short): handed out one at a time (`--maxschedchunk 1`,
+    as `make test` runs pytest), they let the two workers end together instead of one of them finishing the longest alone."""
     for item in items:
         if "smoke_pipeline" in getattr(item, "fixturenames", ()): item.add_marker(pytest.mark.slow)  # the fixtures' closure: smoke_experiments too
     seconds = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
