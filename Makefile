@@ -39,8 +39,8 @@ browser:
 	  else echo "the browser test needs $(CHROMIUM): run 'sudo apt-get install chromium', then make test again"; exit 1; fi; }
 
 # pytest runs everything once: every chapter's checks (tests/test_chapters.py, one test per chapter, through nbdev's
-# notebook tester) and the command-line tests, shared by two processes. Each process is handed one test at a time,
-# the longest first (tests/durations.json), so that both end together.
+# notebook tester) and the command-line tests, shared by two processes. The longest go first (tests/durations.json),
+# handed out a test at a time (a process holds two at most), so that both processes end together.
 PYTEST := $(BIN)/pytest -q -n 2 --maxschedchunk 1
 
 test: check-clean browser

@@ -74,7 +74,7 @@ def pytest_configure(config):
     threads than cores, PyTorch's threads wait for each other: a chapter that trains took 114 s instead of 32."""
     if workers := int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", 0)):
         import torch
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // workers))
+        torch.set_num_threads(max(1, len(os.sched_getaffinity(0)) // workers))
 
 
 DURATIONS = ROOT / "tests/durations.json"  # each test's seconds in a full run (`make test-durations`): the order of the next runs
@@ -84,15 +84,22 @@ def pytest_addoption(parser):
     parser.addoption("--record-durations", action="store_true", help=f"write each test's seconds to tests/{DURATIONS.name}")
 
 
+def recorded_durations() -> dict: return json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
+
+
+def longest_first(items):
+    """The longest tests first (one not in `DURATIONS` counts as short). Handed out a few at a time (`--maxschedchunk 1`, as
+    `make test` runs pytest: a worker holds two), they let the two workers end together instead of one finishing the longest alone."""
+    seconds = recorded_durations()
+    items.sort(key=lambda item: -seconds.get(item.nodeid, 0.0))  # stable: the rest keep their order
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest's own -m deselection
 def pytest_collection_modifyitems(items):
-    """A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand.
-    The longest tests go first (a test not in `DURATIONS` counts as short): handed out one at a time (`--maxschedchunk 1`,
-    as `make test` runs pytest), they let the two workers end together instead of one of them finishing the longest alone."""
+    "A test that reads the smoke pipeline waits for it to be built (about 100 s): it is slow, as is anything marked so by hand."
     for item in items:
         if "smoke_pipeline" in getattr(item, "fixturenames", ()): item.add_marker(pytest.mark.slow)  # the fixtures' closure: smoke_experiments too
-    seconds = json.loads(DURATIONS.read_text()) if DURATIONS.exists() else {}
-    items.sort(key=lambda item: -seconds.get(item.nodeid, 0.0))  # stable: the rest keep their order
+    longest_first(items)
 
 
 _durations = {}
@@ -104,10 +111,12 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_sessionfinish(session):
-    "With --record-durations, in the process that gathers every worker's reports: write `DURATIONS` (a temporary file, renamed)."
+    """With --record-durations, in the process that gathers every worker's reports: the tests run update `DURATIONS` (a
+    partial run keeps the others' seconds), written to a temporary file, then renamed."""
     if session.config.getoption("--record-durations") and not hasattr(session.config, "workerinput") and _durations:
+        seconds = recorded_durations() | _durations
         temporary = DURATIONS.with_suffix(".tmp")
-        temporary.write_text(json.dumps(dict(sorted(_durations.items(), key=lambda kv: -kv[1])), indent=0) + "\n")
+        temporary.write_text(json.dumps(dict(sorted(seconds.items(), key=lambda kv: -kv[1])), indent=0) + "\n")
         temporary.replace(DURATIONS)
 
 

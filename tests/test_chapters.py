@@ -20,11 +20,14 @@ def runs_slow(config) -> bool:
 @pytest.fixture
 def shell_cleanup_dropped(monkeypatch):
     """nbdev's tester runs each chapter in an IPython shell of its own, which asks to be cleaned up at the process's exit: a
-    full garbage collection each, 0.2 s in a test process this size, one after another as the worker ends. The shell is
-    gone with its chapter, so its clean-up is dropped then; other exit handlers a chapter registers stay."""
+    full garbage collection each, 0.2 s in a test process this size, one after another as the worker ends. Its chapter
+    done, the shell is not used again, so its clean-up is dropped then; other exit handlers a chapter registers stay."""
     from IPython.core.interactiveshell import InteractiveShell
     registered, register = [], atexit.register
-    monkeypatch.setattr(atexit, "register", lambda fn, *args, **kwargs: (registered.append(fn), register(fn, *args, **kwargs))[1])
+    def noted(fn, *args, **kwargs):
+        registered.append(fn)
+        return register(fn, *args, **kwargs)
+    monkeypatch.setattr(atexit, "register", noted)
     yield
     for fn in registered:
         if isinstance(getattr(fn, "__self__", None), InteractiveShell): atexit.unregister(fn)

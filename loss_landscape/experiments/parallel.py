@@ -180,8 +180,8 @@ def dask_setup(worker):
     "Dask's preload hook, run in each worker of our `LocalCluster`: Ctrl-C is left to the client, which stops the cluster."
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-def _unreported_at_exit():
-    "After Ctrl-C: asyncio reports the tasks and futures left unfinished as they are collected, at exit, below our one line; not shown."
+def _silence_asyncio():
+    "After Ctrl-C, for the rest of the process (a command on its way out): asyncio's reports of the tasks and futures left unfinished, made as they are collected at exit, below our one line."
     logging.getLogger("asyncio").setLevel(logging.CRITICAL + 1)
 
 def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress, timeout):
@@ -201,7 +201,7 @@ def _run_dask(fn, tasks, dask_local, dask_scheduler, threads, desc, progress, ti
                 futures = client.map(call_task, [fn] * len(tasks), tasks, [threads] * len(tasks), pure=False)
                 return _dask_results(client, futures, tasks, address, timeout, desc, progress)
         except KeyboardInterrupt:  # closing the client and the cluster can leave a future's timeout that nobody reads
-            _unreported_at_exit()
+            _silence_asyncio()
             raise
         finally:
             if cluster is not None: cluster.close()
@@ -222,7 +222,7 @@ def _quiet_kernel_client():
     log.setLevel(logging.CRITICAL)  # not `log.level =`: setLevel also clears the loggers' cached levels
     try: yield
     except KeyboardInterrupt:
-        _unreported_at_exit()
+        _silence_asyncio()
         raise
     finally: log.setLevel(level)
 
