@@ -1,8 +1,7 @@
 "Each command does one thing, answers --help without loading torch, and no module but the runs module and the registry names a result file."
 import ast, os, re, subprocess, sys
-from pathlib import Path
 import pytest
-from conftest import ROOT, fresh_cli
+from conftest import COMMAND_ENV, ROOT, cli, fresh_cli, tree_digest, warm_commands
 
 COMMANDS = ["train", "probe", "report", "site", "all"]
 
@@ -57,7 +56,6 @@ def test_only_the_runs_module_and_the_registry_name_result_files():
 
 def test_a_command_forked_from_the_warm_interpreter_is_a_fresh_one(tmp_path):
     "Inside a test, `cli` forks its command from the warm interpreter; its exit code, output and files are a fresh interpreter's."
-    from conftest import COMMAND_ENV, cli, tree_digest, warm_commands
     assert not warm_commands().differing(os.environ | COMMAND_ENV)  # pytest's variables, and those set as the tests run, keep it warm
     train = lambda root: ["train", "--preset", "smoke", "--seeds", "0", "--optimizers", "sgd", "--epochs", "2", "--output-root", tmp_path / root]
     fresh = fresh_cli(*train("fresh"))

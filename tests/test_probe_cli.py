@@ -1,6 +1,5 @@
 "The probe command: a killed run resumes to the same files, bad checkpoints fail alone, other settings are refused (every backend's bytes: test_replay.py)."
 import json, shutil, signal, subprocess, time
-from pathlib import Path
 import numpy as np
 import pytest
 from conftest import COMMAND, ROOT, assert_close, cli, result_numbers

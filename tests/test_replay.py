@@ -502,7 +502,7 @@ def test_papermill_writes_the_same_bytes_quietly_and_keeps_a_failed_notebook(smo
     out = cli("probe", *SMOKE, "--engine", "papermill", "--experiments-root", experiments, "--figures-root", tmp_path / "figures")
     kept = tmp_path / "figures" / RUN / "probe.failed.ipynb"
     assert out.returncode == 1 and "Traceback" not in out.stderr and "Kernel" not in out.stderr, out.stderr[-3000:]
-    assert f"run.ipynb failed at In [" in out.stderr and f"ValueError: unreadable checkpoint {final}" in out.stderr
+    assert "run.ipynb failed at In [" in out.stderr and f"ValueError: unreadable checkpoint {final}" in out.stderr
     assert f"(notebook kept: {kept})" in out.stderr
     errors = [o for c in json.loads(kept.read_text())["cells"] for o in c.get("outputs", []) if o["output_type"] == "error"]
     assert errors and errors[0]["ename"] == "ValueError" and str(final) in errors[0]["evalue"]

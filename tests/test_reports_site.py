@@ -1,6 +1,5 @@
 "The studies and the site: report exit codes, Markdown links, malformed result files (the site in a browser: test_site_browser.py)."
 import re, shutil
-from pathlib import Path
 from urllib.parse import unquote
 import pytest
 from conftest import cli

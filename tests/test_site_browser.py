@@ -64,6 +64,9 @@ def open_page(browser, site: Path, width: int = 1280):
     return page
 
 
+def has_figure(html: str) -> bool: return 'class="plotly-figure"' in html  # an interactive figure's element, not the CSS rule
+
+
 IMAGES_LOADED = "() => [...document.images].every(image => image.complete)"  # loaded, or failed to
 LATE_LOADS = ("<script", "<iframe", "@font-face", "url(")  # what could still load, or fail, after a page's images are in
 
@@ -92,7 +95,7 @@ def test_every_page_in_headless_chromium(smoke_pipeline, chromium):
         problems += [f"{name}: {n} sidebar entries titled {t!r}" for t, n in titles.items() if n > 1]
         text = html.read_text()
         problems += [f"{name}: shows the path {r}" for r in absolute_paths(text, roots)]
-        if 'class="plotly-figure"' not in text: problems += [f"{name}: {late} without a figure" for late in LATE_LOADS if late in text]
+        if not has_figure(text): problems += [f"{name}: {late} without a figure" for late in LATE_LOADS if late in text]
         problems += [f"{name}: table {w} without its own scroll" for w in page.evaluate(WIDE_TABLES)]
         navbar = page.eval_on_selector_all("header nav a", "els => els.map(e => e.textContent)")
         if navbar != ["Chapters", "Studies", "Findings"]: problems.append(f"{name}: navbar {navbar}")
@@ -117,7 +120,7 @@ def hover(page, figure, box, fx: float, fy: float, pattern: str) -> bool:
 def test_interactive_figures_render_and_hover(smoke_pipeline, chromium):
     "Every Plotly figure draws (WebGL canvas or SVG); hovering a loss surface, from above and in 3-D, shows its loss; plotly.js comes from the site."
     site = smoke_pipeline / "site"
-    shown = [p for p in site_pages(site) if 'class="plotly-figure"' in p.read_text()]
+    shown = [p for p in site_pages(site) if has_figure(p.read_text())]
     assert {p.relative_to(site).parts[0] for p in shown} >= {"configs", "comparisons.html", "06_slices.html", "studies_depth.html"}
     page, surfaces, on_configs = open_page(chromium, site), 0, 0
     for html in shown:

@@ -1,6 +1,5 @@
 "The training command: bad input, determinism, divergence and resumption, through the real command line."
 import json, shutil, signal, subprocess, sys, time
-from pathlib import Path
 import pytest, torch
 from conftest import COMMAND, ROOT, cli, tree_digest
 from loss_landscape.experiments.train_model import evaluate_model
